@@ -1,0 +1,1 @@
+"""`radagent bench`: performance measured against a baseline run side by side."""

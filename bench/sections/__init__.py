@@ -1,0 +1,1 @@
+"""One benchmark module per capability, each with `run(quick) -> list[BenchRow]`."""

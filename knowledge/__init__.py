@@ -1,0 +1,1 @@
+"""The curated corpus, its ingestion and the vector store."""

@@ -1,0 +1,1 @@
+"""Generators (VAE, GAN, DDPM/DDIM), the inversion editor and anomaly detection."""

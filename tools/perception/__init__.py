@@ -1,0 +1,1 @@
+"""Promptable segmentation and the measurement-grounded describer."""

@@ -1,0 +1,1 @@
+"""Seeded procedural phantoms with ground truth: the embedded training and evaluation data."""

@@ -1,0 +1,1 @@
+"""Patient-friendly rewriting of radiology reports and the deterministic fidelity checker."""

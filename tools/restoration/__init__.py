@@ -1,0 +1,1 @@
+"""Low-dose CT denoising, undersampled MRI reconstruction and modality translation."""
