@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "agent.commands.reports",
     "agent.commands.review",
     "agent.commands.ui",
+    "agent.commands.train",
     "agent.commands.bench",
 )
 
