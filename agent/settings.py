@@ -72,13 +72,22 @@ class ImagingSettings(BaseModel):
     allowed_dirs: list[Path] = Field(default_factory=list)  # extra folders images may be opened from
 
 
+class UIUser(BaseModel):
+    """A login for the web page; only the expert role may confirm or reject findings."""
+
+    name: str
+    password: str
+    role: Literal["viewer", "expert"] = "viewer"
+
+
 class UISettings(BaseModel):
-    """The Gradio server. Binds to loopback unless told otherwise."""
+    """The Gradio server. Binds to loopback unless told otherwise; exposing it requires logins."""
 
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: list[tuple[str, str]] = Field(default_factory=list)  # (user, password) pairs
+    users: list[UIUser] = Field(default_factory=list)
     concurrency_limit: int = 2
+    max_upload_mb: float = 200.0
 
 
 class Settings(BaseSettings):

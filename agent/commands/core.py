@@ -21,7 +21,8 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         data = json.loads(settings.model_dump_json())
         data["llm"].pop("api_key", None)
-        data["ui"]["auth"] = [[user, "***"] for user, _ in settings.ui.auth]
+        for user in data["ui"]["users"]:
+            user["password"] = "***"
         data["config_file"] = str(config_file_path()) if config_file_path() else None
         if as_json:
             emit(data, True)
