@@ -1,0 +1,120 @@
+"""Chat panel: text plus uploads, streamed answers, citations, guardrail flags and the tool-call trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+
+from agent.errors import RadagentError
+from ui.context import acting_as, badge, error_html
+from ui.identity import identify
+
+
+def _citations_markdown(citations: list[dict[str, Any]]) -> str:
+    if not citations:
+        return "_No sources cited for this answer._"
+    parts = []
+    for n, cite in enumerate(citations, 1):
+        snippet = (cite.get("text") or "").strip()
+        body = f"\n\n> {snippet[:600]}" if snippet else ""
+        parts.append(f"<details><summary>[{n}] {cite.get('title') or cite.get('source')}</summary>\n\n"
+                     f"`{cite.get('source')}`{body}\n\n</details>")
+    return "\n".join(parts)
+
+
+def _flags_html(flags: list[dict[str, Any]]) -> str:
+    return "".join(badge(f"{f['type']}: {f['detail']}", f["type"]) for f in flags) or ""
+
+
+def _attach(files: list[Any], ident) -> tuple[list[str], list[str]]:
+    """Put uploads in the workspace; returns their ids and per-file error messages."""
+    from tools.imaging.workspace import get_workspace
+
+    ids, errors = [], []
+    workspace = get_workspace(ident.session)
+    for item in files or []:
+        path = Path(item if isinstance(item, str) else item.get("path", ""))
+        try:
+            ids.append(workspace.add(path).id)
+        except RadagentError as err:
+            errors.append(error_html(f"{path.name}: {err.message}", err.hint))
+    return ids, errors
+
+
+def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: str, request: gr.Request
+            ) -> Iterator[tuple[list[dict[str, Any]], str, str, dict[str, Any]]]:
+    """One chat turn through the agent: stream the answer, then show its sources, flags and trace."""
+    from agent.conversation import stream_turn
+
+    ident = identify(request, browser_id)
+    text = (message or {}).get("text", "") or ""
+    history = list(history or [])
+    with acting_as(ident):
+        ids, errors = _attach((message or {}).get("files", []), ident)
+        if ids:
+            text = (text + "\n" if text else "") + f"(attached: {', '.join(ids)})"
+        history.append({"role": "user", "content": text or "(empty message)"})
+        if errors:
+            history.append({"role": "assistant", "content": "\n".join(errors)})
+        if not text.strip():
+            yield history, "", "", gr.MultimodalTextbox(value=None)
+            return
+        yield history, "", "", gr.MultimodalTextbox(value=None)
+        answer_index: int | None = None
+        citations: list[dict[str, Any]] = []
+        flags: list[dict[str, Any]] = []
+        for event in stream_turn(ident.session, text, user=ident.user, image=ids[-1] if ids else None):
+            kind = event.get("type")
+            if kind == "tool":
+                status = "done" if event.get("ok", True) else "error"
+                detail = event.get("summary") or event.get("error") or ""
+                args = ", ".join(f"{k}={v!r}" for k, v in (event.get("args") or {}).items())
+                history.append({"role": "assistant", "content": f"`{event['name']}({args})`\n\n{detail}",
+                                "metadata": {"title": f"🛠 {event['name']}" + ("" if status == "done" else " (failed)"),
+                                             "status": "done", "duration": round(float(event.get("seconds", 0.0)), 2)}})
+                for artifact in event.get("artifacts", []):
+                    if artifact.get("kind") in ("png", "overlay", "comparison", "image") and Path(artifact["path"]).is_file():
+                        history.append({"role": "assistant", "content": gr.Image(artifact["path"])})
+            elif kind == "token":
+                if answer_index is None:
+                    history.append({"role": "assistant", "content": ""})
+                    answer_index = len(history) - 1
+                history[answer_index]["content"] += event.get("text", "")
+            elif kind == "final":
+                citations = event.get("citations", [])
+                flags = event.get("flags", [])
+                if answer_index is None:
+                    history.append({"role": "assistant", "content": event.get("answer", "")})
+                    answer_index = len(history) - 1
+                else:
+                    history[answer_index]["content"] = event.get("answer", history[answer_index]["content"])
+                if event.get("review") == "pending":
+                    history[answer_index]["content"] += "\n\n" + badge("review: pending", "pending")
+            yield history, _citations_markdown(citations), _flags_html(flags), gr.MultimodalTextbox(value=None)
+
+
+def load_history(browser_id: str, request: gr.Request) -> list[dict[str, Any]]:
+    """The persisted conversation of this user or browser, so a reload keeps it."""
+    from agent.conversation import history_messages
+
+    ident = identify(request, browser_id)
+    return history_messages(ident.session)
+
+
+def build(browser_id: gr.BrowserState) -> dict[str, Any]:
+    with gr.Row():
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(label="radagent", height=520, elem_id="chatbot",
+                                 placeholder="Ask about generative AI in imaging, upload a study and ask for a "
+                                             "segmentation, or paste a report to rewrite.")
+            box = gr.MultimodalTextbox(placeholder="Type a request; attach DICOM, PNG, NIfTI or ZIP files",
+                                       file_count="multiple", elem_id="chat-input",
+                                       file_types=[".dcm", ".png", ".jpg", ".jpeg", ".nii", ".gz", ".zip", ".npz"])
+        with gr.Column(scale=1, min_width=260):
+            flags = gr.HTML(label="Guardrail flags", elem_id="chat-flags")
+            with gr.Accordion("Sources", open=True):
+                citations = gr.Markdown(elem_id="chat-citations")
+    box.submit(respond, [box, chatbot, browser_id], [chatbot, citations, flags, box], api_name="chat")
+    return {"refresh": (load_history, [browser_id], chatbot)}

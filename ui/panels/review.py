@@ -1,0 +1,104 @@
+"""Review panel: pending outputs with their artifact, flags and provenance; experts confirm or reject."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from agent import review
+from agent.errors import RadagentError
+from ui.context import badge, error_html
+from ui.identity import identify
+
+QUEUE_HEADERS = ["id", "status", "tool", "requested by", "created"]
+AUDIT_HEADERS = ["#", "when", "who", "action", "target"]
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+
+
+def refresh(status: str) -> tuple[list[list[Any]], Any, list[list[Any]]]:
+    items = review.list_reviews(None if status == "all" else status)
+    rows = [[i["id"], i["status"], i["tool"], i.get("user") or "", _when(i.get("created"))] for i in items]
+    audit = [[e["seq"], _when(e["ts"]), e.get("actor") or "", e["action"], e.get("target") or ""]
+             for e in review.audit_entries(200)]
+    return rows, gr.update(choices=[r[0] for r in rows], value=rows[-1][0] if rows else None), audit
+
+
+def show_item(review_id: str | None) -> tuple[Any, str, dict[str, Any]]:
+    if not review_id:
+        return None, "", {}
+    try:
+        item = review.get_review(review_id)
+    except RadagentError as err:
+        return None, error_html(err.message, err.hint), {}
+    result = json.loads(item["result"]) if isinstance(item["result"], str) else item["result"]
+    picture = next((a["path"] for a in result.get("artifacts", [])
+                    if a.get("kind") in ("overlay", "png", "image", "comparison") and Path(a["path"]).is_file()), None)
+    status = badge(item["status"], item["status"])
+    status += "".join(badge(f"{f['type']}: {f['detail']}", f["type"]) for f in result.get("flags", []))
+    if item.get("decided_by"):
+        status += f" <span class='ra-banner'>by {item['decided_by']} at {_when(item.get('decided_at'))}"
+        status += f": {item.get('comment') or ''}</span>"
+    details = {"tool": item["tool"], "arguments": json.loads(item["args"]) if isinstance(item["args"], str) else item["args"],
+               "result": {k: v for k, v in result.items() if k != "artifacts"}, "artifacts": result.get("artifacts", [])}
+    return picture, status, details
+
+
+def decide(decision: str, review_id: str | None, comment: str, browser_id: str, request: gr.Request) -> str:
+    if not review_id:
+        return error_html("Select an item first.")
+    ident = identify(request, browser_id)
+    try:
+        review.decide(review_id, decision=decision, user=ident.user, role=ident.role, comment=comment)
+    except RadagentError as err:
+        return error_html(err.message, err.hint)
+    return badge(f"{review_id} {decision} by {ident.user}", decision)
+
+
+def whoami(browser_id: str, request: gr.Request) -> str:
+    ident = identify(request, browser_id)
+    can = "can confirm and reject" if ident.role == "expert" else "can view; only experts confirm"
+    return f"<span class='ra-banner'>Signed in as <b>{ident.user}</b> ({ident.role}): {can}.</span>"
+
+
+def build(browser_id: gr.BrowserState) -> dict[str, Any]:
+    who = gr.HTML(elem_id="review-whoami")
+    with gr.Row():
+        status = gr.Radio(["pending", "confirmed", "rejected", "all"], value="pending", label="Show")
+        refresh_btn = gr.Button("Refresh", elem_id="review-refresh")
+    queue = gr.Dataframe(headers=QUEUE_HEADERS, label="Review queue", interactive=False, elem_id="review-queue")
+    with gr.Row():
+        with gr.Column():
+            item_id = gr.Dropdown(label="Item", choices=[], elem_id="review-item")
+            artifact = gr.Image(label="Artifact", interactive=False, height=320)
+        with gr.Column():
+            item_status = gr.HTML(elem_id="review-item-status")
+            details = gr.JSON(label="Flags, provenance and numbers")
+            comment = gr.Textbox(label="Comment (optional)", elem_id="review-comment")
+            with gr.Row():
+                confirm_btn = gr.Button("Confirm", variant="primary", elem_id="review-confirm")
+                reject_btn = gr.Button("Reject", variant="stop", elem_id="review-reject")
+            outcome = gr.HTML(elem_id="review-outcome")
+    audit = gr.Dataframe(headers=AUDIT_HEADERS, label="Audit trail (append-only)", interactive=False,
+                         elem_id="review-audit")
+
+    refresh_btn.click(refresh, status, [queue, item_id, audit])
+    status.change(refresh, status, [queue, item_id, audit])
+    item_id.change(show_item, item_id, [artifact, item_status, details])
+    def confirm(rid: str | None, note: str, browser: str, request: gr.Request) -> str:
+        return decide("confirmed", rid, note, browser, request)
+
+    def reject(rid: str | None, note: str, browser: str, request: gr.Request) -> str:
+        return decide("rejected", rid, note, browser, request)
+
+    for button, handler in ((confirm_btn, confirm), (reject_btn, reject)):
+        button.click(handler, [item_id, comment, browser_id], outcome) \
+            .then(refresh, status, [queue, item_id, audit]) \
+            .then(show_item, item_id, [artifact, item_status, details])
+    return {"whoami": (whoami, [browser_id], who), "refresh": (refresh, [status], [queue, item_id, audit])}
