@@ -1,0 +1,1 @@
+"""The local language model: which weights (`models`) and how they run (`runtime`)."""
