@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import socket
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tools.reports.checker import check_rewrite
+
+ORIGINAL = ("FINDINGS: Small left pleural effusion. No pneumothorax. A 5 mm nodule in the right upper lobe "
+            "is stable since the prior CT. IMPRESSION: Recommend follow-up CT in 12 months.")
+FAITHFUL = ("There is no collapsed lung. There is a small amount of fluid around the left lung. "
+            "A 0.5 cm spot in the top part of the right lung has not changed since your last CT scan. "
+            "Your doctor suggests another CT scan in 12 months.")
+
+
+def types(original: str, rewrite: str) -> list[str]:
+    return sorted(f.type for f in check_rewrite(original, rewrite, target_grade=12).flags)
+
+
+def test_faithful_rewrite_with_unit_conversion_and_reordering_is_clean() -> None:
+    assert types(ORIGINAL, FAITHFUL) == []
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("left lung", "right lung", "laterality"),
+    ("There is no collapsed lung", "There is a collapsed lung", "negation"),
+    ("0.5 cm", "5 cm", "measurement"),
+    ("There is a small amount of fluid around the left lung. ", "", "omission"),
+    ("Your doctor suggests", "There is also a small kidney stone. Your doctor suggests", "addition"),
+])
+def test_each_inserted_error_is_flagged_with_its_type(old: str, new: str, expected: str) -> None:
+    assert old in FAITHFUL
+    assert expected in types(ORIGINAL, FAITHFUL.replace(old, new))
+
+
+def test_dropped_recommendation_and_comparison_are_omissions() -> None:
+    rewrite = FAITHFUL.replace(" has not changed since your last CT scan", "").replace(
+        " Your doctor suggests another CT scan in 12 months.", "")
+    flags = check_rewrite(ORIGINAL, rewrite, target_grade=12).flags
+    details = " ".join(f.detail for f in flags if f.type == "omission")
+    assert "recommendation" in details and "comparison" in details
+
+
+def test_uncertainty_dropped_is_flagged() -> None:
+    flags = check_rewrite("Possible small left pneumothorax.", "There is a small collapsed lung on the left.").flags
+    assert [f.type for f in flags if f.type != "readability"] == ["negation"]
+
+
+def test_lay_synonym_table_covers_the_common_findings() -> None:
+    pairs = [("Cardiomegaly.", "The heart is enlarged."), ("Right renal calculus.", "There is a stone in the right kidney."),
+             ("Left basal atelectasis.", "The bottom of the left lung is partly collapsed."),
+             ("Right lower lobe consolidation.", "An area of the right lung is filled with fluid or infection.")]
+    for original, rewrite in pairs:
+        assert types(original, rewrite) == [], (original, rewrite)
+
+
+def test_readability_flag_above_target() -> None:
+    result = check_rewrite("No pneumothorax.", "Pneumothorax is radiographically unidentifiable notwithstanding "
+                                               "comprehensive cardiopulmonary evaluation.", target_grade=7)
+    assert "readability" in [f.type for f in result.flags] and result.grade > 7
+
+
+def test_readability_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    from tools.reports.readability import flesch_kincaid_grade
+
+    easy = flesch_kincaid_grade("The heart is normal in size. The lungs are clear.")
+    hard = flesch_kincaid_grade("Cardiomediastinal silhouette demonstrates unremarkable configuration "
+                                "notwithstanding suboptimal inspiratory radiographic technique.")
+    assert 0 <= easy < 5 < 12 < hard
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=400), st.text(max_size=400))
+def test_never_crashes_on_random_text(original: str, rewrite: str) -> None:
+    result = check_rewrite(original, rewrite, use_embeddings=False)
+    assert result.grade >= 0
+
+
+@pytest.mark.parametrize("text", ["", "   ", "<html><body><p>No <b>pneumothorax</b></p></body></html>",
+                                  "{\\rtf1\\ansi No effusion.}", "5" * 10000, "left " * 20000, "\x00\ufeff\u202e"])
+def test_odd_inputs_do_not_crash(text: str) -> None:
+    check_rewrite(text, text[::-1], use_embeddings=False)
+    check_rewrite(ORIGINAL, text, use_embeddings=False)

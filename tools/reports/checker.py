@@ -1,0 +1,200 @@
+"""Deterministic fidelity check of a patient-friendly rewrite against its original report.
+
+Why not ask the LLM: LLM error checkers miss a sizeable share of inserted errors, and a
+small local model is the one making them. Here both texts are reduced to statements
+(finding, side, polarity, measurements, comparisons, recommendations) by a lexicon and
+NegEx-style rules, and the statement sets are compared. Sentence embeddings are used only
+as a fallback to match a finding phrased in words the lexicon does not list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.reports import lexicon, readability
+from tools.reports.statements import Extraction, Measurement, Statement, extract
+from tools.schemas import Flag
+
+# Cosine similarity above which an unexplained sentence is taken as a paraphrase of a finding
+# the lexicon did not recognise. Set high: a fallback must not hide an omission.
+FALLBACK_SIMILARITY = 0.72
+MAX_CHECK_CHARS = 200_000
+
+_POLARITY_WORDS = {"present": "present", "absent": "absent (negated)", "uncertain": "possible (uncertain)"}
+
+
+@dataclass
+class CheckResult:
+    """Flags, reading grades, and the statements both texts were reduced to (for explanations)."""
+
+    flags: list[Flag]
+    grade: float
+    original_grade: float
+    original_statements: list[Statement] = field(default_factory=list)
+    rewrite_statements: list[Statement] = field(default_factory=list)
+    original_measurements: list[Measurement] = field(default_factory=list)
+    rewrite_measurements: list[Measurement] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"flags": [f.model_dump() for f in self.flags], "grade": self.grade,
+                "original_grade": self.original_grade}
+
+
+def _describe_sides(sides: frozenset[str]) -> str:
+    if sides == {"left", "right"}:
+        return "both sides"
+    return "/".join(sorted(sides)) or "no side"
+
+
+def _fmt_measure(m: Measurement) -> str:
+    return m.raw
+
+
+def _unexplained(sentences: list[str], extraction: Extraction, known: set[str]) -> list[str]:
+    """Sentences whose findings (if any) are not already matched to the other text."""
+    by_sentence: dict[int, set[str]] = {}
+    for s in extraction.statements:
+        by_sentence.setdefault(s.sentence_index, set()).add(s.concept)
+    return [sent for i, sent in enumerate(sentences) if not (by_sentence.get(i, set()) & known)]
+
+
+def _fallback_match(sources: list[str], candidates: list[str], use_embeddings: bool) -> int | None:
+    """Index of the candidate sentence that paraphrases any source sentence, or None."""
+    if not use_embeddings or not sources or not candidates:
+        return None
+    try:
+        from agent.guardrails import embeddings
+
+        sims = embeddings.similarity(sources, candidates)
+    except Exception:  # noqa: BLE001 - the fallback is optional; the lexicon decision stands
+        return None
+    best = sims.max(axis=0)
+    index = int(best.argmax())
+    return index if float(best[index]) >= FALLBACK_SIMILARITY else None
+
+
+def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> tuple[
+        dict[str, set[str]], set[str], set[str]]:
+    """Map each original concept to the rewrite concepts that express it.
+
+    Returns (pairs, omitted original concepts, added rewrite concepts).
+    """
+    o_concepts, r_concepts = orig.concepts(), rew.concepts()
+    pairs: dict[str, set[str]] = {c: {c} for c in o_concepts & r_concepts}
+    missing = o_concepts - r_concepts
+    extra = r_concepts - o_concepts
+    for c in sorted(missing):
+        partners = {e for e in extra if lexicon.related(c, e)}
+        if not partners:  # e.g. "mass" and "nodule" both told as "lump"
+            partners = {r for r in r_concepts if r != c and lexicon.related(c, r)}
+        if partners:
+            pairs[c] = partners
+    matched_rewrite = set().union(*pairs.values()) if pairs else set()
+    omitted = {c for c in missing if c not in pairs}
+    added = {e for e in extra if e not in matched_rewrite}
+    # Embedding fallback for what the lexicon left unexplained on either side.
+    for c in sorted(omitted):
+        sources = [s.sentence for s in orig.statements if s.concept == c]
+        candidates = _unexplained(rew.sentences, rew, matched_rewrite)
+        idx = _fallback_match(sources, candidates, use_embeddings)
+        if idx is not None:
+            omitted.discard(c)
+    for e in sorted(added):
+        sources = [s.sentence for s in rew.statements if s.concept == e]
+        candidates = _unexplained(orig.sentences, orig, o_concepts - omitted)
+        idx = _fallback_match(sources, candidates, use_embeddings)
+        if idx is not None:
+            added.discard(e)
+    return pairs, omitted, added
+
+
+def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Extraction) -> list[Flag]:
+    flags: list[Flag] = []
+    o_st = [s for s in orig.statements if s.concept == concept]
+    r_st = [s for s in rew.statements if s.concept in partners]
+    o_pol = {s.polarity for s in o_st}
+    r_pol = {s.polarity for s in r_st}
+    extra_pol, missing_pol = r_pol - o_pol, o_pol - r_pol
+    if extra_pol:
+        said = ", ".join(_POLARITY_WORDS[p] for p in sorted(o_pol))
+        now = ", ".join(_POLARITY_WORDS[p] for p in sorted(extra_pol))
+        flags.append(Flag(type="negation",
+                          detail=f"'{concept}' is {said} in the original but {now} in the rewrite."))
+    elif missing_pol:
+        lost = ", ".join(_POLARITY_WORDS[p] for p in sorted(missing_pol))
+        flags.append(Flag(type="omission",
+                          detail=f"The original's statement that '{concept}' is {lost} is missing from the rewrite."))
+    o_sides = frozenset().union(*(s.sides for s in o_st)) if o_st else frozenset()
+    r_sides = frozenset().union(*(s.sides for s in r_st)) if r_st else frozenset()
+    if o_sides != r_sides and (r_sides or o_sides):
+        if r_sides - o_sides or (o_sides - r_sides and r_sides):
+            flags.append(Flag(type="laterality",
+                              detail=f"'{concept}': side {_describe_sides(o_sides)} in the original, "
+                                     f"{_describe_sides(r_sides)} in the rewrite."))
+        else:
+            flags.append(Flag(type="laterality",
+                              detail=f"'{concept}': the side ({_describe_sides(o_sides)}) is not stated in the rewrite."))
+    return flags
+
+
+def _compare_measurements(orig: list[Measurement], rew: list[Measurement]) -> list[Flag]:
+    lost = [m for m in orig if not any(m.matches(r) for r in rew)]
+    new = [r for r in rew if not any(r.matches(m) for m in orig)]
+    flags: list[Flag] = []
+    used: set[int] = set()
+    for m in lost:
+        partner = next((i for i, r in enumerate(new) if i not in used and r.dimension == m.dimension), None)
+        if partner is not None:
+            used.add(partner)
+            flags.append(Flag(type="measurement",
+                              detail=f"{_fmt_measure(m)} in the original became {_fmt_measure(new[partner])} in the rewrite."))
+        else:
+            flags.append(Flag(type="measurement", detail=f"{_fmt_measure(m)} from the original is missing in the rewrite."))
+    for i, r in enumerate(new):
+        if i not in used:
+            flags.append(Flag(type="measurement", detail=f"{_fmt_measure(r)} in the rewrite is not in the original."))
+    return flags
+
+
+def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool = True) -> list[Flag]:
+    """All fidelity flags (everything except readability) between two extractions."""
+    flags: list[Flag] = []
+    pairs, omitted, added = _pair_concepts(orig, rew, use_embeddings)
+    for concept in sorted(omitted):
+        example = next(s for s in orig.statements if s.concept == concept)
+        flags.append(Flag(type="omission",
+                          detail=f"'{concept}' ({_POLARITY_WORDS[example.polarity]}) from the original "
+                                 f"is missing: \"{example.sentence[:160]}\""))
+    for concept in sorted(added):
+        example = next(s for s in rew.statements if s.concept == concept)
+        flags.append(Flag(type="addition",
+                          detail=f"'{example.surface}' ({_POLARITY_WORDS[example.polarity]}) is not in the original: "
+                                 f"\"{example.sentence[:160]}\""))
+    for concept, partners in sorted(pairs.items()):
+        flags.extend(_compare_paired(concept, partners, orig, rew))
+    flags.extend(_compare_measurements(orig.measurements, rew.measurements))
+    for comparison in sorted(orig.temporal - rew.temporal):
+        flags.append(Flag(type="omission", detail=f"The comparison with the previous study ('{comparison}') is missing."))
+    if orig.recommendations and not rew.recommendations:
+        flags.append(Flag(type="omission",
+                          detail=f"The recommendation is missing: \"{orig.recommendations[0][:160]}\""))
+    return flags
+
+
+def check_rewrite(original: str, rewrite: str, target_grade: float = 7.0, *,
+                  use_embeddings: bool = True) -> CheckResult:
+    """Compare a rewrite with its original; never raises on odd text (empty, HTML, huge)."""
+    original = (original or "")[:MAX_CHECK_CHARS]
+    rewrite = (rewrite or "")[:MAX_CHECK_CHARS]
+    orig, rew = extract(original), extract(rewrite)
+    flags = check_extractions(orig, rew, use_embeddings=use_embeddings)
+    grade = readability.flesch_kincaid_grade(rewrite)
+    if grade > target_grade:
+        flags.append(Flag(type="readability",
+                          detail=f"Reading grade {grade:.1f} is above the target {target_grade:.1f}."))
+    unique: dict[tuple[str, str], Flag] = {(f.type, f.detail): f for f in flags}
+    return CheckResult(flags=list(unique.values()), grade=grade,
+                       original_grade=readability.flesch_kincaid_grade(original),
+                       original_statements=orig.statements, rewrite_statements=rew.statements,
+                       original_measurements=orig.measurements, rewrite_measurements=rew.measurements)

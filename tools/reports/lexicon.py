@@ -1,0 +1,253 @@
+"""Radiology findings, anatomy and sides with their lay synonyms, as compiled patterns.
+
+Why a curated lexicon: a patient-friendly rewrite replaces "pleural effusion" with "fluid
+around the lung"; a checker that only matched exact terms would call every faithful
+rewrite an omission. Each concept lists technical and lay surface forms. In a form, `~`
+allows up to three filler words ("fluid ~ lung" matches "fluid building up around the
+lung"), and a trailing `*` allows any word ending ("calcif*").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# concept -> surface forms (technical first, then lay). Keep concepts distinct: two concepts
+# must not share a form, or an omission of one would be hidden by the other.
+FINDINGS: dict[str, tuple[str, ...]] = {
+    "pleural effusion": ("pleural effusion*", "effusion*", "fluid ~ lung*", "fluid ~ chest",
+                         "fluid ~ lining of the lung*", "fluid collection* ~ lung*", "water ~ lung*",
+                         "pleural fluid"),
+    "pericardial effusion": ("pericardial effusion*", "fluid ~ heart", "fluid ~ sac ~ heart"),
+    "pneumothorax": ("pneumothora*", "collapsed lung*", "air (around|outside|surrounding) ~ lung*",
+                     "air leak*", "air between ~ chest wall", "air in the chest", "air in the pleural space"),
+    "consolidation": ("consolidation*", "consolidat*", "airspace opacit*", "air-space opacit*",
+                      "area* of the lung* filled with ~", "lung* ~ filled with fluid", "pneumonia*",
+                      "chest infection*", "lung infection*", "infection*", "infected area*"),
+    "atelectasis": ("atelecta*", "partly collapsed", "partially collapsed", "partial collapse",
+                    "deflated", "not fully inflated", "not fully expanded", "collapse of part"),
+    "cardiomegaly": ("cardiomegaly", "enlarged heart", "heart ~ enlarged", "heart ~ larger than normal",
+                     "heart ~ bigger than normal", "enlarged cardiac silhouette", "cardiac enlargement",
+                     "large heart", "heart size is increased"),
+    "nodule": ("nodul*", "small spot*", "spot*", "small lump*", "lump*", "small round*"),
+    "mass": ("mass", "masses", "a growth", "large lump*", "tumou?r*", "neoplas*"),
+    "lesion": ("lesion*", "abnormal area*", "abnormal spot*"),
+    "cyst": ("cyst", "cysts", "cystic", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
+             "fluid filled pocket*", "sac of fluid", "pocket* of fluid", "bubble* of fluid"),
+    "fracture": ("fractur*", "broken", "break*", "crack*"),
+    "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "blood ~ brain", "hematoma*", "haematoma*",
+                    "collection of blood", "pool* of blood", "bruis*"),
+    "infarct": ("infarct*", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
+                "blocked blood supply", "tissue damage ~ blood flow"),
+    "stone": ("calcul*", "lithiasis", "nephrolith*", "cholelith*", "gallstone*", "stone*"),
+    "hydronephrosis": ("hydronephros*", "swollen kidney*", "kidney* ~ swollen", "kidney* ~ stretched",
+                       "kidney* ~ swelling", "swelling of the kidney*", "kidney* ~ backed up",
+                       "urine ~ backed up", "urine ~ back up", "dilated collecting system"),
+    "emphysema": ("emphysema*", "copd", "damaged air sacs", "damage* ~ air sacs"),
+    "fibrosis": ("fibros*", "fibrotic", "scarring", "scar", "scars", "scarred", "scar tissue"),
+    "lymphadenopathy": ("lymphadenopath*", "enlarged lymph node*", "lymph node* ~ enlarged",
+                        "swollen lymph node*", "lymph node* ~ swollen", "enlarged glands",
+                        "swollen glands", "adenopath*"),
+    "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
+    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver"),
+    "cirrhosis": ("cirrho*", "scarred liver", "liver scarring"),
+    "aneurysm": ("aneurysm*", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
+    "embolism": ("embol*", "blood clot*", "clot*", "thromb*"),
+    "edema": ("oedema*", "edema*", "swelling", "fluid build-?up"),
+    "herniation": ("herniat*", "hernia*", "slipped disc", "bulging disc", "disc bulge*", "disc protrusion*",
+                   "protrusion*", "bulg* ~ disc"),
+    "stenosis": ("stenos*", "stenotic", "narrowing", "narrowed", "narrower"),
+    "calcification": ("calcifi*", "calcium deposit*", "calcium build-?up", "calcium"),
+    "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*",
+                     "arthritis", "worn"),
+    "appendicitis": ("appendicitis", "inflamed appendix", "appendix ~ inflamed", "infected appendix"),
+    "diverticulitis": ("diverticulitis", "inflamed pouch*", "infected pouch*", "inflamed diverticul*"),
+    "diverticulosis": ("diverticulosis", "diverticula", "small pouches", "pouches ~ bowel wall",
+                       "pouches ~ colon"),
+    "gallbladder wall thickening": ("gallbladder wall thickening", "thickened gallbladder wall",
+                                    "gallbladder wall ~ thick*", "wall of the gallbladder ~ thick*"),
+    "cholecystitis": ("cholecystitis", "inflamed gallbladder", "gallbladder ~ inflamed",
+                      "gallbladder inflammation"),
+    "splenomegaly": ("splenomegaly", "enlarged spleen", "spleen ~ enlarged", "spleen ~ larger than normal",
+                     "spleen ~ bigger than normal"),
+    "hepatomegaly": ("hepatomegaly", "enlarged liver", "liver ~ enlarged", "liver ~ larger than normal",
+                     "liver ~ bigger than normal"),
+    "thyroid nodule": ("thyroid nodul*",),
+    "fibroid": ("fibroid*", "leiomyoma*", "non-cancerous growth* ~ womb", "benign growth* ~ womb"),
+    "tear": ("tear", "tears", "torn", "rupture*"),
+    "effusion (joint)": ("joint effusion*", "fluid ~ joint", "fluid ~ knee"),
+    "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "secondary deposit*"),
+    "cancer": ("cancer*", "malignan*", "carcinoma*"),
+    "pneumoperitoneum": ("pneumoperitoneum", "free air", "free gas", "air ~ belly", "air ~ abdomen"),
+    "obstruction": ("obstruct*", "blockage*", "blocked"),
+    "dilatation": ("dilat*", "widened", "widening", "stretched"),
+    "thickening": ("thickening", "thickened", "thicker than normal"),
+    "opacity": ("opacit*", "shadow*", "hazy area*", "haziness", "white area*", "cloudy area*"),
+    "ground-glass": ("ground-glass", "ground glass", "hazy", "haze"),
+    "bronchiectasis": ("bronchiectasis", "widened airways", "airways ~ widened", "damaged airways"),
+    "hyperinflation": ("hyperinflat*", "over-?inflated", "overexpanded", "over-expanded"),
+    "free fluid": ("free fluid", "loose fluid", "small amount of fluid in the pelvis"),
+    "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
+    "adenoma": ("adenoma*", "benign gland* growth*"),
+    "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of blood vessels",
+                   "cluster* of blood vessels"),
+    "polyp": ("polyp*",),
+    "enhancement": ("enhanc*", "lights up", "lit up", "takes up contrast", "took up (the )?(contrast|dye)",
+                    "picks up (the )?(contrast|dye)"),
+    "white matter changes": ("white matter", "small vessel disease", "small-vessel disease",
+                             "small blood vessel ~ changes"),
+    "mass effect": ("mass effect", "midline shift", "pushing on", "pressing on"),
+    "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed"),
+}
+
+ANATOMY: dict[str, tuple[str, ...]] = {
+    "lung": ("lung*", "pulmonary", "lobe*", "chest", "thora*"),
+    "heart": ("heart", "cardiac", "pericardi*"),
+    "liver": ("liver", "hepatic", "hepato*"),
+    "kidney": ("kidney*", "renal", "nephr*"),
+    "gallbladder": ("gallbladder", "gall bladder", "biliary"),
+    "spleen": ("spleen", "splenic"),
+    "pancreas": ("pancrea*",),
+    "brain": ("brain", "cerebral", "cerebell*", "intracranial", "frontal lobe", "parietal", "temporal lobe",
+              "occipital"),
+    "spine": ("spine", "spinal", "vertebra*", "disc", "lumbar", "cervical", "thoracic spine"),
+    "bone": ("bone*", "rib*", "femur", "femoral", "humer*", "radius", "wrist", "ankle", "hip", "pelvi*",
+             "clavicle", "collarbone", "shoulder", "knee", "skull"),
+    "adrenal": ("adrenal*",),
+    "thyroid": ("thyroid",),
+    "bowel": ("bowel", "colon", "intestin*", "sigmoid", "appendix", "caecum", "cecum", "rectum"),
+    "bladder": ("bladder", "urinary"),
+    "ovary": ("ovar*",),
+    "uterus": ("uter*", "womb", "endometri*"),
+    "aorta": ("aort*",),
+    "breast": ("breast*",),
+    "prostate": ("prostat*",),
+}
+
+# Side words; "both"/"bilateral" mean left and right. Checked on word boundaries.
+SIDES: dict[str, frozenset[str]] = {
+    "left": frozenset({"left"}), "right": frozenset({"right"}),
+    "bilateral": frozenset({"left", "right"}), "bilaterally": frozenset({"left", "right"}),
+    "both": frozenset({"left", "right"}),
+}
+
+_GAP = r"(?:[\s,'-]+[\w'-]+){0,3}?[\s,'-]+"
+
+
+def _form_to_regex(form: str) -> str:
+    """`fluid ~ lung*` -> a regex allowing filler words at `~` and any ending at `*`."""
+    parts = []
+    for token in form.split():
+        if token == "~":
+            parts.append(None)
+            continue
+        stem = token.rstrip("*")
+        body = stem if any(ch in stem for ch in "()?|") else re.escape(stem).replace(r"\-", "-")
+        body = body.replace(r"\ ", r"\s+")
+        parts.append(body + (r"[\w-]*" if token.endswith("*") else ""))
+    out = ""
+    for i, part in enumerate(parts):
+        if part is None:
+            continue
+        if i > 0:
+            out += _GAP if parts[i - 1] is None else r"\s+"
+        out += part
+    return r"(?<![\w-])" + out + r"(?![\w])"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A concept found in text: which concept, where (character span), and the matched words."""
+
+    concept: str
+    start: int
+    end: int
+    surface: str
+
+
+def _compile(table: dict[str, tuple[str, ...]]) -> list[tuple[str, re.Pattern[str]]]:
+    return [(concept, re.compile("|".join(_form_to_regex(f) for f in forms), re.IGNORECASE))
+            for concept, forms in table.items()]
+
+
+@lru_cache(maxsize=1)
+def finding_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    return _compile(FINDINGS)
+
+
+@lru_cache(maxsize=1)
+def anatomy_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    return _compile(ANATOMY)
+
+
+# Concepts that are often embedded inside a more specific one; the specific one wins.
+_SPECIFIC_OVER_GENERIC = {"thyroid nodule": "nodule", "pericardial effusion": "pleural effusion",
+                          "effusion (joint)": "pleural effusion", "ground-glass": "opacity"}
+
+
+def find_mentions(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[Mention]:
+    """All non-overlapping concept mentions, longest match first so "kidney stone" beats "stone"."""
+    found: list[Mention] = []
+    for concept, pattern in patterns:
+        for m in pattern.finditer(text):
+            found.append(Mention(concept, m.start(), m.end(), m.group(0)))
+    found.sort(key=lambda m: (-(m.end - m.start), m.start))
+    taken: list[Mention] = []
+    for m in found:
+        if any(m.start < t.end and t.start < m.end for t in taken):
+            continue
+        taken.append(m)
+    return sorted(taken, key=lambda m: m.start)
+
+
+def find_findings(text: str) -> list[Mention]:
+    return find_mentions(text, finding_patterns())
+
+
+def find_anatomy(text: str) -> list[Mention]:
+    return find_mentions(text, anatomy_patterns())
+
+
+_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|both)(?![\w-])", re.IGNORECASE)
+
+
+def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
+    """Side words with their positions; "both" only counts when it refers to body sides."""
+    out = []
+    for m in _SIDE_RE.finditer(text):
+        word = m.group(1).lower()
+        if word == "both":
+            after = text[m.end():m.end() + 30].lower()
+            if not re.match(r"\s+(sides?|lungs?|kidneys?|ovar\w*|breasts?|hips?|knees?|lobes?|adrenals?|"
+                            r"lower lobes|upper lobes|bases|apices|hemithoraces|eyes?|ears?|legs?|arms?)\b", after):
+                continue
+        if word == "right" and re.match(r"\s+(now|away|after|here|there)\b", text[m.end():m.end() + 10].lower()):
+            continue
+        if word == "left" and re.match(r"\s+(over|behind|in place|alone)\b", text[m.end():m.end() + 12].lower()):
+            continue
+        out.append((m.start(), SIDES[word]))
+    return out
+
+# Concepts a lay rewrite may legitimately substitute for each other ("mass" -> "lump",
+# "opacity" -> "area of infection"); the checker pairs them before calling anything dropped.
+RELATED: tuple[frozenset[str], ...] = (
+    frozenset({"nodule", "mass", "lesion", "thyroid nodule", "polyp", "adenoma", "hemangioma"}),
+    frozenset({"consolidation", "opacity", "ground-glass", "atelectasis"}),
+    frozenset({"lesion", "cyst", "hemangioma", "abscess", "metastasis"}),
+    frozenset({"stone", "calcification"}),
+    frozenset({"hydronephrosis", "dilatation", "obstruction"}),
+    frozenset({"cholecystitis", "gallbladder wall thickening", "thickening"}),
+    frozenset({"edema", "pleural effusion", "free fluid", "ascites"}),
+    frozenset({"herniation", "degeneration", "stenosis"}),
+    frozenset({"emphysema", "hyperinflation"}),
+    frozenset({"white matter changes", "degeneration"}),
+    frozenset({"sinusitis", "thickening"}),
+    frozenset({"diverticulosis", "diverticulitis"}),
+    frozenset({"fibroid", "mass", "lesion"}),
+    frozenset({"mass", "cancer"}),
+)
+
+
+def related(a: str, b: str) -> bool:
+    return a == b or any(a in group and b in group for group in RELATED)

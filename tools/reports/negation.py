@@ -1,0 +1,143 @@
+"""NegEx-style negation and uncertainty scoping for one sentence.
+
+A pre-trigger ("no", "without", "there is no sign of") negates the findings that follow it up
+to a scope terminator ("but", "however", ";", a new clause); a post-trigger ("is not seen",
+"was ruled out") negates the findings before it back to the clause start. Pseudo-triggers
+("no change", "not only", "cannot exclude") are consumed first so they do not negate.
+Uncertainty works the same way with its own triggers ("possible", "cannot exclude").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Polarity = Literal["present", "absent", "uncertain"]
+
+_PSEUDO = (
+    r"no (?:significant |interval |appreciable |real |major )?(?:change|increase|decrease|growth|difference)s?",
+    r"not (?:significantly )?(?:changed|increased|decreased|grown|enlarged|larger|smaller|bigger)",
+    r"not only", r"not necessarily", r"without (?:significant |interval )?change", r"no longer",
+    r"has not changed", r"have not changed", r"did not change", r"hasn't changed", r"haven't changed",
+    r"no other (?:change)", r"gram[- ]negative", r"not been (?:changed|altered)",
+)
+
+_UNCERTAIN_PRE = (
+    r"cannot (?:be )?(?:entirely |completely |fully )?(?:exclude[ds]?|rule[ds]? out)",
+    r"can ?not (?:entirely |completely |fully )?(?:exclude|rule out)",
+    r"can't (?:entirely |completely |fully )?(?:exclude|rule out|be sure)",
+    r"could not (?:entirely |completely |fully )?(?:exclude|rule out)",
+    r"not (?:entirely |completely |fully )?(?:possible to )?(?:exclude[ds]?|ruled out)",
+    r"possible", r"possibly", r"probable", r"probably", r"likely", r"unlikely", r"may", r"might", r"could",
+    r"suspicious (?:for|of)", r"suggestive of", r"suggests?", r"concerning for", r"questionable",
+    r"equivocal", r"indeterminate", r"presumed", r"presumably", r"consistent with", r"compatible with",
+    r"in keeping with", r"differential (?:diagnosis )?includes?", r"worrisome for", r"suspected",
+    r"uncertain", r"not sure", r"perhaps", r"query", r"appears? to be", r"seems? to be", r"maybe",
+    r"a chance of", r"raises? the possibility", r"cannot be certain", r"not certain",
+)
+_UNCERTAIN_POST = (
+    r"(?:cannot|can ?not|can't|could not) (?:be )?(?:entirely |completely |fully )?(?:excluded|ruled out)",
+    r"(?:is|are) not (?:entirely |completely |fully )?(?:excluded|ruled out)",
+    r"(?:is|are) (?:possible|likely|suspected|not excluded|questioned)", r"\?",
+)
+# Hedges like "consistent with" / "in keeping with" are how reports state a diagnosis; they
+# do not make the finding uncertain for a patient, so they are pseudo-uncertain.
+_PSEUDO_UNCERTAIN = {r"consistent with", r"compatible with", r"in keeping with", r"appears? to be",
+                     r"seems? to be", r"suggests?"}
+
+_NEG_PRE = (
+    r"there (?:is|are|was|were) no(?: evidence| sign| signs| indication)?(?: of)?",
+    r"no (?:evidence|sign|signs|indication|suggestion|findings?|features?|radiographic evidence|"
+    r"ct evidence|mri evidence|sonographic evidence) (?:of|for|to suggest)",
+    r"no (?:definite|obvious|significant|acute|visible|focal|discrete|suspicious|new|other|further|"
+    r"measurable|residual|large|gross)",
+    r"negative for", r"free of", r"free from", r"absence of", r"absent", r"without", r"not", r"no", r"nor",
+    r"neither", r"never", r"none", r"rather than", r"did not (?:see|find|show|detect|identify|reveal)",
+    r"does not (?:show|have|contain|demonstrate|reveal)", r"do not (?:see|show|have)", r"didn't (?:see|find|show)",
+    r"doesn't (?:show|have)", r"don't (?:see|have)", r"not (?:see|find|show)", r"nothing (?:to suggest|that looks like)",
+    r"ruled out", r"excluded", r"there (?:is|are) nothing", r"cannot see", r"can't see", r"could not (?:see|find)",
+    r"shows? no", r"showed no", r"has no", r"have no", r"with no", r"isn't", r"aren't", r"wasn't", r"weren't",
+)
+_NEG_POST = (
+    r"(?:is|are|was|were|has been|have been) (?:not |no longer )?(?:seen|identified|visualized|visualised|"
+    r"demonstrated|present|detected|evident|appreciated)",
+    r"(?:is|are|was|were|has been|have been) (?:ruled out|excluded|absent|resolved)",
+    r"not (?:seen|identified|visualized|visualised|demonstrated|present|detected|evident|appreciated)",
+    r"(?:is|are|was|were) (?:not )?(?:there|found|visible)", r"(?:has|have) (?:resolved|gone|cleared|disappeared)",
+    r"ruled out", r"excluded",
+)
+# Post phrases must contain a negating word to negate ("is seen" is affirmative).
+_NEG_WORD = re.compile(r"\b(not|no|absent|ruled out|excluded|resolved|gone|cleared|disappeared)\b")
+
+_TERMINATORS = re.compile(
+    r"\b(?:but|however|although|though|whereas|while|which|except|apart from|aside from|other than|yet|"
+    r"instead|nevertheless|still|although)\b|[;:]|,\s+(?:and\s+)?(?:there|the|a|an|this|it|these|we)\b|"
+    r"\.\s", re.IGNORECASE)
+
+
+def _alternation(items: tuple[str, ...] | set[str]) -> re.Pattern[str]:
+    ordered = sorted(items, key=len, reverse=True)
+    return re.compile(r"(?<![\w'])(?:" + "|".join(ordered) + r")(?![\w'])", re.IGNORECASE)
+
+
+_PSEUDO_RE = _alternation(_PSEUDO + tuple(_PSEUDO_UNCERTAIN))
+_UNC_PRE_RE = _alternation(tuple(t for t in _UNCERTAIN_PRE if t not in _PSEUDO_UNCERTAIN))
+_UNC_POST_RE = re.compile(r"(?:" + "|".join(_UNCERTAIN_POST) + r")", re.IGNORECASE)
+_NEG_PRE_RE = _alternation(_NEG_PRE)
+_NEG_POST_RE = _alternation(_NEG_POST)
+
+MAX_SCOPE_WORDS = 12
+
+
+def _mask(sentence: str, pattern: re.Pattern[str]) -> str:
+    """Blank matched spans with spaces so later patterns cannot fire inside them (offsets kept)."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), sentence)
+
+
+def _clause_end(text: str, start: int) -> int:
+    m = _TERMINATORS.search(text, start)
+    end = m.start() if m else len(text)
+    words = list(re.finditer(r"\S+", text[start:end]))
+    if len(words) > MAX_SCOPE_WORDS:
+        end = start + words[MAX_SCOPE_WORDS - 1].end()
+    return end
+
+
+def _clause_start(text: str, end: int) -> int:
+    last = 0
+    for m in _TERMINATORS.finditer(text, 0, end):
+        last = m.end()
+    words = list(re.finditer(r"\S+", text[last:end]))
+    if len(words) > MAX_SCOPE_WORDS:
+        last = last + words[-MAX_SCOPE_WORDS].start()
+    return last
+
+
+def scopes(sentence: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Character spans of the sentence that are negated, and those that are uncertain."""
+    work = _mask(sentence, _PSEUDO_RE)
+    uncertain: list[tuple[int, int]] = []
+    for m in _UNC_POST_RE.finditer(work):
+        uncertain.append((_clause_start(work, m.start()), m.start()))
+    work = _mask(work, _UNC_POST_RE)
+    for m in _UNC_PRE_RE.finditer(work):
+        uncertain.append((m.end(), _clause_end(work, m.end())))
+    work = _mask(work, _UNC_PRE_RE)
+    negated: list[tuple[int, int]] = []
+    for m in _NEG_POST_RE.finditer(work):
+        if _NEG_WORD.search(m.group(0).lower()):
+            negated.append((_clause_start(work, m.start()), m.start()))
+    work = _mask(work, _NEG_POST_RE)
+    for m in _NEG_PRE_RE.finditer(work):
+        negated.append((m.end(), _clause_end(work, m.end())))
+    return negated, uncertain
+
+
+def polarity_at(start: int, end: int, negated: list[tuple[int, int]], uncertain: list[tuple[int, int]]) -> Polarity:
+    """Polarity of a mention at [start, end): uncertain wins over negated (a "cannot exclude")."""
+    inside = lambda spans: any(s <= start and end <= e + 1 for s, e in spans)  # noqa: E731
+    if inside(uncertain):
+        return "uncertain"
+    if inside(negated):
+        return "absent"
+    return "present"

@@ -1,0 +1,228 @@
+"""Clinical statements extracted from report text: findings with side, polarity and measurements.
+
+Everything here is deterministic (regular expressions over a curated lexicon), so the same
+text always yields the same statements and the checker never depends on an LLM's judgement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tools.reports import lexicon, negation
+
+_WORD_NUMBERS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20,
+    "twenty-four": 24, "thirty": 30, "half a": 0.5, "a half": 0.5, "a": 1, "an": 1,
+}
+# unit -> (dimension, factor to the base unit of that dimension)
+_UNITS: dict[str, tuple[str, float]] = {
+    "mm": ("length", 1.0), "millimetre": ("length", 1.0), "millimeter": ("length", 1.0),
+    "cm": ("length", 10.0), "centimetre": ("length", 10.0), "centimeter": ("length", 10.0),
+    "m": ("length", 1000.0), "metre": ("length", 1000.0), "meter": ("length", 1000.0),
+    "inch": ("length", 25.4), "inches": ("length", 25.4),
+    "ml": ("volume", 1.0), "millilitre": ("volume", 1.0), "milliliter": ("volume", 1.0), "cc": ("volume", 1.0),
+    "cm3": ("volume", 1.0), "l": ("volume", 1000.0), "litre": ("volume", 1000.0), "liter": ("volume", 1000.0),
+    "hu": ("density", 1.0), "hounsfield units": ("density", 1.0),
+    "%": ("percent", 1.0), "percent": ("percent", 1.0), "per cent": ("percent", 1.0),
+    "day": ("time", 1.0), "week": ("time", 7.0), "month": ("time", 30.4375), "year": ("time", 365.25),
+    "mmhg": ("pressure", 1.0), "cm/s": ("velocity", 1.0), "m/s": ("velocity", 100.0),
+    "degree": ("angle", 1.0), "°": ("angle", 1.0),
+}
+_NUM = r"(?:\d+(?:[.,]\d+)?|\.\d+|" + "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True)) + r")"
+_UNIT = (r"(?:mm|millimet(?:re|er)s?|cm3|cm/s|cm|centimet(?:re|er)s?|m/s|met(?:re|er)s?|m|inch(?:es)?|ml|mls|"
+         r"millilit(?:re|er)s?|cc|l|lit(?:re|er)s?|hounsfield units|hu|%|per ?cent|days?|weeks?|months?|years?|"
+         r"mmhg|degrees?|°)")
+# "3 x 4 x 5 cm", "3 cm x 4 cm", "6-12 months", "6 to 12 months", "5 mm"
+_MEASURE_RE = re.compile(
+    r"(?<![\w.])(" + _NUM + r")(\s*" + _UNIT + r")?((?:\s*(?:x|×|by|-|–|to)\s*" + _NUM + r"(?:\s*" + _UNIT +
+    r")?){0,2})(?(2)|\s*" + _UNIT + r")(?![\w])", re.IGNORECASE)
+_ALL_NUM_RE = re.compile(_NUM, re.IGNORECASE)
+_UNIT_RE = re.compile(_UNIT + r"$", re.IGNORECASE)
+
+TEMPORAL: dict[str, tuple[str, ...]] = {
+    "increased": ("increas\\w*", "larger", "bigger", "grown", "grew", "growing", "enlarg\\w+", "progress\\w*",
+                  "worse", "worsen\\w*", "more extensive", "expanded"),
+    "decreased": ("decreas\\w*", "smaller", "shrunk", "shrank", "shrinking", "reduc\\w+", "improv\\w+",
+                  "regress\\w*", "less extensive", "diminish\\w*", "better"),
+    "stable": ("stable", "unchanged", "no (?:significant |interval )?change", "not changed", "has not changed",
+               "have not changed", "the same", "similar", "without (?:significant |interval )?change",
+               "no (?:significant )?difference", "hasn't changed", "haven't changed", "did not change"),
+    "new": ("new", "newly", "not (?:seen|present) (?:before|previously|on the (?:previous|prior|last))",
+            "appeared", "wasn't there before", "was not there before", "not there before"),
+    "resolved": ("resolv\\w+", "gone", "cleared", "disappeared", "no longer"),
+}
+_TEMPORAL_RE = [(k, re.compile(r"(?<![\w-])(?:" + "|".join(v) + r")(?![\w-])", re.IGNORECASE))
+                for k, v in TEMPORAL.items()]
+_RECOMMEND_RE = re.compile(
+    r"\b(recommend\w*|suggest(?:ed|s)? (?:a |an |that )?(?:follow|repeat|further|correlation|referral|review)|"
+    r"follow[- ]?up|repeat (?:ct|mri|mr|imaging|scan|ultrasound|x-ray|study|chest)|advis\w+|should (?:have|be)|"
+    r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
+    r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
+    r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|see (?:a|your) (?:specialist|doctor))",
+    re.IGNORECASE)
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=:)\s+(?=[A-Z])")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A value in a base unit (mm, ml, days, ...) with the text it came from."""
+
+    dimension: str
+    value: float
+    raw: str
+
+    def matches(self, other: "Measurement", rel_tol: float = 0.02) -> bool:
+        if self.dimension != other.dimension:
+            return False
+        scale = max(abs(self.value), abs(other.value), 1e-9)
+        tol = rel_tol if self.dimension != "time" else 0.1  # 12 weeks ~ 3 months
+        return abs(self.value - other.value) <= tol * scale
+
+
+@dataclass
+class Statement:
+    """One finding mention with everything the checker compares."""
+
+    concept: str
+    surface: str
+    sentence: str
+    sentence_index: int
+    polarity: negation.Polarity
+    sides: frozenset[str] = frozenset()
+    anatomy: frozenset[str] = frozenset()
+
+
+@dataclass
+class Extraction:
+    """Everything extracted from one text."""
+
+    sentences: list[str]
+    statements: list[Statement] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    temporal: set[str] = field(default_factory=set)
+    recommendations: list[str] = field(default_factory=list)
+
+    def concepts(self) -> set[str]:
+        return {s.concept for s in self.statements}
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items; headings such as "FINDINGS:" are split from what follows."""
+    parts = [p.strip(" \t-•*") for p in _SENTENCE_RE.split(text or "")]
+    return [p for p in parts if p and re.search(r"\w", p)]
+
+
+def _to_number(token: str) -> float | None:
+    token = token.strip().lower()
+    if token in _WORD_NUMBERS:
+        return float(_WORD_NUMBERS[token])
+    try:
+        return float(token.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _unit_key(unit: str) -> str:
+    u = unit.strip().lower().replace(" ", "")
+    if u in ("mls",):
+        return "ml"
+    if u in ("percent", "percent"):
+        return "%"
+    for key in sorted(_UNITS, key=len, reverse=True):
+        k = key.replace(" ", "")
+        if u == k or u == k + "s" or u == k + "es":
+            return key
+    if u.startswith("millimet"):
+        return "mm"
+    if u.startswith("centimet"):
+        return "cm"
+    if u.startswith("millilit"):
+        return "ml"
+    if u.startswith("lit"):
+        return "l"
+    if u.startswith("met"):
+        return "m"
+    if u.startswith("degree"):
+        return "degree"
+    return u
+
+
+def extract_measurements(text: str) -> list[Measurement]:
+    """Every number that carries a unit; "3 x 4 cm" gives two lengths, "6-12 months" two times."""
+    out: list[Measurement] = []
+    for m in _MEASURE_RE.finditer(text or ""):
+        whole = m.group(0)
+        tail_unit = re.search(_UNIT + r"\s*$", whole, re.IGNORECASE)
+        values = [(n.group(0), n.start()) for n in _ALL_NUM_RE.finditer(whole)]
+        if not values:
+            continue
+        # Each number takes the next unit written after it ("3 cm x 4 mm"), else the final unit.
+        units = [(u.group(0), u.start()) for u in re.finditer(r"(?<![\w])" + _UNIT + r"(?![\w])", whole, re.IGNORECASE)]
+        for token, pos in values:
+            if token.lower() in ("a", "an") and len(values) > 1:
+                continue
+            later = [u for u, upos in units if upos > pos]
+            unit = later[0] if later else (tail_unit.group(0) if tail_unit else None)
+            if unit is None:
+                continue
+            key = _unit_key(unit)
+            if key not in _UNITS:
+                continue
+            number = _to_number(token)
+            if number is None:
+                continue
+            # "a" and "an" only count before time units ("in a year") to avoid "a m..." noise.
+            if token.lower() in ("a", "an") and _UNITS[key][0] != "time":
+                continue
+            dimension, factor = _UNITS[key]
+            out.append(Measurement(dimension, number * factor, f"{token} {unit.strip()}"))
+    return out
+
+
+def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozenset[str]]:
+    """Give each finding the side words of its own clause: before it back to the previous finding,
+    else right after it ("effusion on the left")."""
+    sides = lexicon.find_sides(sentence)
+    result = []
+    for i, mention in enumerate(mentions):
+        prev_end = mentions[i - 1].end if i > 0 else 0
+        next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(sentence)
+        before = [s for pos, s in sides if prev_end <= pos < mention.end]
+        clause_cut = re.search(r"[;,]|\band\b|\bwith\b|\bbut\b", sentence[mention.end:next_start])
+        limit = mention.end + clause_cut.start() if clause_cut else next_start
+        after = [s for pos, s in sides if mention.end <= pos < min(limit, mention.end + 40)]
+        chosen = before or after
+        if not chosen and i > 0 and not sides_between(sides, mentions[i - 1].end, mention.start):
+            chosen = []  # no inheritance: a side applies to the finding it is written next to
+        result.append(frozenset().union(*chosen) if chosen else frozenset())
+    return result
+
+
+def sides_between(sides: list[tuple[int, frozenset[str]]], start: int, end: int) -> bool:
+    return any(start <= pos < end for pos, _ in sides)
+
+
+def extract(text: str) -> Extraction:
+    """Statements, measurements, comparisons and recommendations of a report or its rewrite."""
+    sentences = split_sentences(text)
+    result = Extraction(sentences=sentences)
+    for index, sentence in enumerate(sentences):
+        mentions = lexicon.find_findings(sentence)
+        negated, uncertain = negation.scopes(sentence)
+        sides = _attach_sides(sentence, mentions)
+        anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
+        for mention, side in zip(mentions, sides):
+            result.statements.append(Statement(
+                concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,
+                polarity=negation.polarity_at(mention.start, mention.end, negated, uncertain),
+                sides=side, anatomy=anatomy,
+            ))
+        for key, pattern in _TEMPORAL_RE:
+            if pattern.search(sentence):
+                result.temporal.add(key)
+        if _RECOMMEND_RE.search(sentence):
+            result.recommendations.append(sentence)
+    result.measurements = extract_measurements(text)
+    return result
