@@ -11,6 +11,7 @@ from typing import Callable
 # (what the user sees, "module:function"); each function takes no arguments and is idempotent.
 SETUP_STEPS: list[tuple[str, str]] = [
     ("Assembling the local language model", "agent.llm.models:ensure_default_model"),
+    ("Indexing the knowledge base", "knowledge.ingest:index_curated_corpus"),
 ]
 
 

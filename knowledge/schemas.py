@@ -1,10 +1,12 @@
-"""Argument schema for knowledge search (kept import-light for the catalogue)."""
+"""Argument and result schemas for knowledge search (kept import-light for the catalogue)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
-from tools.schemas import ToolArgs
+from tools.schemas import ToolArgs, ToolResult
 
 
 class SearchKnowledgeArgs(ToolArgs):
@@ -12,3 +14,10 @@ class SearchKnowledgeArgs(ToolArgs):
 
     query: str = Field(description="What to look up.")
     k: int = Field(default=5, ge=1, le=50, description="How many snippets to return.")
+
+
+class SearchKnowledgeResult(ToolResult):
+    """Snippets relevant enough to cite (possibly none), each a `Snippet.to_dict()`."""
+
+    query: str = ""
+    snippets: list[dict[str, Any]] = Field(default_factory=list)

@@ -17,6 +17,7 @@ class Snippet:
     chunk_id: str = ""
     topic: str = ""
     reference: str = ""  # the citation the card rests on (authors, venue, year, DOI/URL)
+    instruction_like: bool = False  # the text reads like instructions to an assistant; it is data only
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
