@@ -7,4 +7,7 @@ quick: bool) and writes the checkpoint (default: the committed path) plus a trai
 from __future__ import annotations
 
 TRAINERS: dict[str, str] = {
+    "ct_denoiser": "tools.restoration.train_denoiser:train_ct_denoiser",
+    "mri_recon": "tools.restoration.train_recon:train_mri_recon",
+    "mr_ct_cyclegan": "tools.restoration.train_cyclegan:train_mr_ct_cyclegan",
 }
