@@ -188,7 +188,7 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
         with gr.Column(scale=2):
             shown = gr.Image(label="Click to place prompts", interactive=False, elem_id="viewer-image",
                              type="numpy", height=480)
-            slice_index = gr.Slider(0, 0, step=1, value=0, label="Slice", visible=False)
+            slice_index = gr.Slider(0, 1, step=1, value=0, label="Slice", visible=False)
             with gr.Row():
                 preset = gr.Radio(list(WINDOW_PRESETS) + ["custom"], value="auto", label="Window")
             with gr.Row():
