@@ -13,7 +13,7 @@ import numpy as np
 from tools.restoration.checkpoints import Checkpoint, build_from, load_checkpoint
 from tools.restoration.io import load_slice, write_output
 from tools.restoration.lowdose import check_dose, simulate_low_dose
-from tools.restoration.metrics import ct_quality, noise_sigma
+from tools.restoration.metrics import ct_body_region, ct_quality, noise_sigma
 from tools.restoration.networks import DEPTH_MULTIPLE, build_denoiser
 from tools.restoration.padding import crop_back, pad_to_multiple
 from tools.restoration.results import DenoiseResult
@@ -57,12 +57,13 @@ def denoise_image(args: DenoiseImageArgs) -> DenoiseResult:
         noisy = np.maximum(hu, HU_FLOOR)
     denoised = apply_denoiser(noisy, net, pick_device())
     output = (noisy + args.strength * (denoised - noisy)).astype(np.float32)
+    body = ct_body_region(noisy)
 
     result = DenoiseResult(strength=args.strength, dose_fraction=dose, model=MODEL_NAME,
                            checkpoint_sha256=checkpoint.sha256, seed=args.seed if dose is not None else None,
                            input_shape=list(hu.shape), flags=list(sl.flags),
-                           noise_sigma_input_hu=round(noise_sigma(noisy), 2),
-                           noise_sigma_output_hu=round(noise_sigma(output), 2))
+                           noise_sigma_input_hu=round(noise_sigma(noisy, body), 2),
+                           noise_sigma_output_hu=round(noise_sigma(output, body), 2))
     panels = [("low-dose input" if dose is not None else "input", noisy, CT_DISPLAY_WINDOW),
               (f"denoised (strength {args.strength:g})", output, CT_DISPLAY_WINDOW)]
     if reference is not None:

@@ -40,7 +40,7 @@ def load_slice(ref: str, allowed: tuple[str, ...], tool: str, purpose: str) -> S
         seen = MODALITY_NAMES.get(modality, modality)
         raise InvalidInputError(
             f"{tool} works on {' or '.join(allowed)} images ({purpose}); '{ref}' is {seen}.",
-            f"Give a {' or '.join(allowed)} image; {tool} would produce meaningless output on {seen}.")
+            f"Give an image of modality {' or '.join(allowed)}; {tool} would produce meaningless output on {seen}.")
     pixels = np.asarray(loaded.pixels, dtype=np.float32)
     flags: list[Flag] = []
     if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
@@ -56,6 +56,19 @@ def load_slice(ref: str, allowed: tuple[str, ...], tool: str, purpose: str) -> S
     if not np.isfinite(pixels).all():
         raise InvalidInputError(f"'{ref}' contains non-finite pixel values.", "Check the file; it may be corrupt.")
     return Slice(loaded, pixels, flags)
+
+
+def writable_parent(out: str) -> Path:
+    """The folder of a requested output file, refused unless it lies in a folder the tools may use."""
+    from agent.errors import AccessDeniedError
+    from tools.imaging.access import allowed_roots
+
+    parent = Path(out).expanduser().resolve().parent
+    if not any(parent == root or root in parent.parents for root in allowed_roots()):
+        raise AccessDeniedError(f"Writing to '{out}' is not allowed: it is outside the working folders.",
+                                "Write inside the working directory or the data directory.")
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent
 
 
 def write_output(
@@ -75,7 +88,7 @@ def write_output(
     """Write the derived image and its comparison picture; return their paths and the artifacts."""
     from tools.imaging.derived import write_derived
 
-    out_dir = Path(out).expanduser().resolve().parent if out else None
+    out_dir = writable_parent(out) if out else None
     provenance = {"checkpoint": checkpoint.path.name, "training_seed": checkpoint.payload.get("seed")}
     provenance.update(extra or {})
     derived = write_derived(

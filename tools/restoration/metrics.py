@@ -45,12 +45,31 @@ def mr_quality(output: np.ndarray, reference: np.ndarray) -> dict[str, float]:
     return {"psnr_db": round(psnr(output, reference, rng), 3), "ssim": round(ssim(output, reference, rng), 4)}
 
 
-def noise_sigma(image: np.ndarray) -> float:
-    """Noise standard deviation estimated from the image alone (wavelet MAD, skimage).
+def noise_sigma(image: np.ndarray, region: np.ndarray | None = None) -> float:
+    """Noise standard deviation estimated from the image alone: wavelet MAD (as skimage's estimate_sigma).
 
     Used when no clean reference exists (a real scan): the same estimator before and after
-    denoising shows how much noise was removed.
+    denoising shows how much noise was removed. `region` restricts it to where noise lives (the
+    body, not the noiseless air outside a CT's field of view, which would pull the median to zero).
     """
-    from skimage.restoration import estimate_sigma
+    import pywt
 
-    return float(estimate_sigma(np.asarray(image, dtype=np.float64), channel_axis=None))
+    image = np.asarray(image, dtype=np.float64)
+    if region is None:
+        from skimage.restoration import estimate_sigma
+
+        return float(estimate_sigma(image, channel_axis=None))
+    _, (_, _, diagonal) = pywt.dwt2(image, "db2")
+    inside = region[::2, ::2][: diagonal.shape[0], : diagonal.shape[1]]
+    values = np.abs(diagonal[: inside.shape[0], : inside.shape[1]][inside])
+    if values.size < 16:
+        return noise_sigma(image)
+    return float(np.median(values) / 0.6745)
+
+
+def ct_body_region(hu: np.ndarray) -> np.ndarray:
+    """Pixels inside the patient (denser than -900 HU), shrunk away from edges so anatomy is not counted as noise."""
+    from scipy import ndimage
+
+    body = ndimage.binary_fill_holes(np.asarray(hu) > -900)
+    return ndimage.binary_erosion(body, iterations=3)

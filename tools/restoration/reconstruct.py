@@ -25,7 +25,6 @@ from tools.restoration.results import ReconstructResult
 from tools.restoration.schemas import ReconstructMRIArgs
 
 MODEL_NAME = "mri_recon"
-KSPACE_SUFFIXES = (".npy", ".npz")
 MAX_KSPACE_MB = 256
 
 
@@ -53,11 +52,29 @@ def reconstruct(measured: np.ndarray, mask: np.ndarray, net: object, device: str
     return np.abs(image).astype(np.float32), kspace
 
 
+def is_kspace_file(ref: str) -> bool:
+    """A .npy array, or an .npz holding a 'kspace' array (an .npz image goes to the image loader)."""
+    import zipfile
+
+    name = ref.lower()
+    if name.endswith(".npy"):
+        return True
+    if name.endswith(".npz") and Path(ref).expanduser().is_file():
+        try:
+            with zipfile.ZipFile(Path(ref).expanduser()) as archive:
+                return "kspace.npy" in archive.namelist()
+        except zipfile.BadZipFile:
+            return False
+    return False
+
+
 def load_kspace(path: str) -> tuple[np.ndarray, np.ndarray]:
     """A measured k-space (.npy complex, or .npz with 'kspace' and optional 'mask'); mask inferred if absent."""
-    file = Path(path).expanduser()
+    from tools.imaging.access import check_path
+
+    file = check_path(path)  # same allowed-folder rule as images: a tool argument never reads arbitrary files
     if not file.is_file():
-        raise NotFoundError(f"k-space file '{path}' does not exist.", "Give the path to a .npy or .npz file.")
+        raise NotFoundError(f"k-space file '{path}' is not a file.", "Give the path to a .npy or .npz file.")
     if file.stat().st_size > MAX_KSPACE_MB * 1024 * 1024:
         raise InvalidInputError(f"k-space file '{path}' is larger than {MAX_KSPACE_MB} MB.", "Give a single 2-D slice.")
     try:
@@ -89,7 +106,7 @@ def reconstruct_mri(args: ReconstructMRIArgs) -> ReconstructResult:
     from tools.device import pick_device
 
     check_mask_type(args.mask_type)
-    kspace_path = args.kspace or (args.image if args.image.lower().endswith(KSPACE_SUFFIXES) else None)
+    kspace_path = args.kspace or (args.image if is_kspace_file(args.image) else None)
     checkpoint, net = None, None
     reference = None
     flags = []

@@ -22,7 +22,7 @@ from tools.restoration.trainlog import TrainLog, limit_threads, output_paths, sa
 
 NAME = "mr_ct_cyclegan"
 SIZE = 128
-CROP = 96
+CROP = 64
 LAMBDA_CYCLE, LAMBDA_IDENTITY = 10.0, 5.0
 
 
@@ -83,7 +83,7 @@ def train_mr_ct_cyclegan(seed: int = 0, out: Path | None = None, quick: bool = F
     ckpt, log_path = output_paths(NAME, out)
     log = TrainLog(log_path)
     rng = np.random.default_rng(seed)
-    n_train, n_val, iters, batch = (6, 3, 4, 1) if quick else (300, 16, 1500, 4)
+    n_train, n_val, iters, batch = (6, 3, 4, 1) if quick else (300, 16, 1600, 4)
     mr, ct = unpaired_sets(n_train)
     val_mr, val_ct, val_heads = paired_val(n_val)
     # Baseline mapping from the unpaired marginals: MR [-1, 1] -> HU.
@@ -122,7 +122,7 @@ def train_mr_ct_cyclegan(seed: int = 0, out: Path | None = None, quick: bool = F
             count = 100 if step % 100 == 0 else step % 100
             log.write(event="train", step=step, **{k: v / count for k, v in sums.items()}, lr=sched_g.get_last_lr()[0])
             sums = dict.fromkeys(sums, 0.0)
-        if step % 500 == 0 and step != iters:
+        if step % 400 == 0 and step != iters:
             log.write(event="val", step=step, **evaluate(g_mr2ct, val_mr, val_ct, val_heads, mapping))
     metrics = evaluate(g_mr2ct, val_mr, val_ct, val_heads, mapping)
     log.write(event="val", step=iters, **metrics)

@@ -99,7 +99,7 @@ def train_mri_recon(seed: int = 0, out: Path | None = None, quick: bool = False)
     ckpt, log_path = output_paths(NAME, out)
     log = TrainLog(log_path)
     rng = np.random.default_rng(seed)
-    n_train, n_val, iters, batch = (8, 3, 10, 2) if quick else (400, 16, 1500, 8)
+    n_train, n_val, iters, batch = (8, 3, 10, 2) if quick else (400, 16, 1500, 4)
     images, val_images = load_images(n_train, "train"), load_images(n_val, "val")
     log.write(event="data", train=len(images), val=len(val_images), size=SIZE)
     net_config = {"features": [16, 32, 64, 128, 128, 16]}
