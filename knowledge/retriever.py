@@ -20,7 +20,7 @@ from knowledge.types import Snippet
 # highest negatives, chosen to keep nearly every positive while rejecting every negative; the
 # script prints both distributions and the recommended value. Re-run it when the corpus, the
 # embedding model, the chunker or the boost changes.
-RELEVANCE_THRESHOLD = 0.30
+RELEVANCE_THRESHOLD = 0.32
 
 # Hybrid boost: a query term that also appears in a chunk's title or heading path (e.g. "DDIM"
 # in "DDIM: denoising diffusion implicit models") adds this much per matched term, capped.
@@ -29,6 +29,9 @@ MAX_BOOST = 0.12
 CANDIDATES_PER_RESULT = 4  # neighbours fetched per requested result, re-ranked after the boost
 MIN_CANDIDATES = 20
 MAX_K = 50
+# At most this many chunks of one source in a result list: a long card otherwise fills the top k
+# with near-duplicates and crowds out the second card a comparison question needs.
+MAX_PER_SOURCE = 2
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-+]*")
 _STOPWORDS = frozenset("""
@@ -76,9 +79,11 @@ def _validate(query: str, k: int) -> str:
     return query
 
 
-def search(query: str, k: int = 5, store: KnowledgeStore | None = None, boost: bool = True) -> list[Snippet]:
+def search(query: str, k: int = 5, store: KnowledgeStore | None = None, boost: bool = True,
+           max_per_source: int | None = MAX_PER_SOURCE) -> list[Snippet]:
     """The k best-scoring chunks, best first, whatever their relevance. Score = cosine similarity
-    of the query and chunk embeddings plus the title/keyword boost."""
+    of the query and chunk embeddings plus the title/keyword boost; at most `max_per_source`
+    chunks per source (None: no cap)."""
     from knowledge.embeddings import embed_query
 
     query = _validate(query, k)
@@ -87,7 +92,17 @@ def search(query: str, k: int = 5, store: KnowledgeStore | None = None, boost: b
     terms = _terms(query) if boost else set()
     scored = [(hit.similarity + keyword_boost(terms, hit.metadata), hit) for hit in hits]
     scored.sort(key=lambda pair: pair[0], reverse=True)
-    return [_to_snippet(hit, score) for score, hit in scored[:k]]
+    picked: list[Snippet] = []
+    per_source: dict[str, int] = {}
+    for score, hit in scored:
+        source = str(hit.metadata.get("source", ""))
+        if max_per_source is not None and per_source.get(source, 0) >= max_per_source:
+            continue
+        per_source[source] = per_source.get(source, 0) + 1
+        picked.append(_to_snippet(hit, score))
+        if len(picked) == k:
+            break
+    return picked
 
 
 def retrieve(query: str, k: int = 5, store: KnowledgeStore | None = None,
