@@ -9,6 +9,8 @@ as a fallback to match a finding phrased in words the lexicon does not list.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,16 @@ def _unexplained(sentences: list[str], extraction: Extraction, known: set[str]) 
     return [sent for i, sent in enumerate(sentences) if not (by_sentence.get(i, set()) & known)]
 
 
+_NORMAL_OR_NEGATED_RE = re.compile(
+    r"\b(no|not|without|normal|unremarkable|clear|negative|absent|none|nothing|intact|patent)\b|n't\b", re.IGNORECASE)
+
+
+def _same_stance(source: str, candidate: str) -> bool:
+    """Embeddings ignore negation: "Spleen normal" sits next to "The spleen is enlarged". A
+    paraphrase must agree on whether it states something normal/absent."""
+    return bool(_NORMAL_OR_NEGATED_RE.search(source)) == bool(_NORMAL_OR_NEGATED_RE.search(candidate))
+
+
 def _fallback_match(sources: list[str], candidates: list[str], use_embeddings: bool) -> int | None:
     """Index of the candidate sentence that paraphrases any source sentence, or None."""
     if not use_embeddings or not sources or not candidates:
@@ -69,44 +81,67 @@ def _fallback_match(sources: list[str], candidates: list[str], use_embeddings: b
         sims = embeddings.similarity(sources, candidates)
     except Exception:  # noqa: BLE001 - the fallback is optional; the lexicon decision stands
         return None
-    best = sims.max(axis=0)
-    index = int(best.argmax())
-    return index if float(best[index]) >= FALLBACK_SIMILARITY else None
+    for j in [int(k) for k in sims.max(axis=0).argsort()[::-1]]:
+        i = int(sims[:, j].argmax())
+        if float(sims[i, j]) < FALLBACK_SIMILARITY:
+            return None
+        if _same_stance(sources[i], candidates[j]):
+            return j
+    return None
 
 
 def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> tuple[
         dict[str, set[str]], set[str], set[str]]:
     """Map each original concept to the rewrite concepts that express it.
 
-    Returns (pairs, omitted original concepts, added rewrite concepts).
+    A rewrite concept that is not in the original but is a lay variant of one that is
+    ("lump" for "mass") is pooled with it. Returns (pairs, omitted originals, added rewrites).
     """
     o_concepts, r_concepts = orig.concepts(), rew.concepts()
-    pairs: dict[str, set[str]] = {c: {c} for c in o_concepts & r_concepts}
-    missing = o_concepts - r_concepts
     extra = r_concepts - o_concepts
-    for c in sorted(missing):
-        partners = {e for e in extra if lexicon.related(c, e)}
-        if not partners:  # e.g. "mass" and "nodule" both told as "lump"
-            partners = {r for r in r_concepts if r != c and lexicon.related(c, r)}
-        if partners:
-            pairs[c] = partners
+    pairs: dict[str, set[str]] = {c: {c} for c in o_concepts & r_concepts}
+    pol = lambda ex, c: {s.polarity for s in ex.statements if s.concept == c}  # noqa: E731
+    unassigned_related: set[str] = set()
+    # Give each lay variant to one original concept: first one the rewrite does not name
+    # itself (a substitution), else one whose missing polarity the variant supplies.
+    for e in sorted(extra):
+        best, best_score = None, 0
+        for c in sorted(o_concepts):
+            if not lexicon.related(c, e):
+                continue
+            if c not in r_concepts:
+                score = 2
+            elif pol(rew, e) <= (pol(orig, c) - pol(rew, c)):
+                score = 1
+            else:
+                score = 0
+            if score > best_score:
+                best, best_score = c, score
+        if best is not None:
+            pairs.setdefault(best, set()).add(e)
+        elif any(lexicon.related(c, e) for c in o_concepts):
+            unassigned_related.add(e)
+    covered = {c for c in o_concepts - set(pairs) if any(lexicon.related(c, r) for r in r_concepts)}
     matched_rewrite = set().union(*pairs.values()) if pairs else set()
-    omitted = {c for c in missing if c not in pairs}
-    added = {e for e in extra if e not in matched_rewrite}
+    omitted = o_concepts - set(pairs) - covered
+    added = extra - matched_rewrite - unassigned_related
     # Embedding fallback for what the lexicon left unexplained on either side.
     for c in sorted(omitted):
         sources = [s.sentence for s in orig.statements if s.concept == c]
         candidates = _unexplained(rew.sentences, rew, matched_rewrite)
-        idx = _fallback_match(sources, candidates, use_embeddings)
-        if idx is not None:
+        if _fallback_match(sources, candidates, use_embeddings) is not None:
             omitted.discard(c)
     for e in sorted(added):
         sources = [s.sentence for s in rew.statements if s.concept == e]
         candidates = _unexplained(orig.sentences, orig, o_concepts - omitted)
-        idx = _fallback_match(sources, candidates, use_embeddings)
-        if idx is not None:
+        if _fallback_match(sources, candidates, use_embeddings) is not None:
             added.discard(e)
     return pairs, omitted, added
+
+
+def _sides(statements: list[Statement], polarity: str) -> frozenset[str]:
+    chosen = [s.sides for s in statements if s.polarity == polarity]
+    return frozenset().union(*chosen) if chosen else frozenset()
 
 
 def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Extraction) -> list[Flag]:
@@ -123,18 +158,42 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
                           detail=f"'{concept}' is {said} in the original but {now} in the rewrite."))
     elif missing_pol:
         lost = ", ".join(_POLARITY_WORDS[p] for p in sorted(missing_pol))
-        flags.append(Flag(type="omission",
-                          detail=f"The original's statement that '{concept}' is {lost} is missing from the rewrite."))
-    o_sides = frozenset().union(*(s.sides for s in o_st)) if o_st else frozenset()
-    r_sides = frozenset().union(*(s.sides for s in r_st)) if r_st else frozenset()
-    if o_sides != r_sides and (r_sides or o_sides):
-        if r_sides - o_sides or (o_sides - r_sides and r_sides):
-            flags.append(Flag(type="laterality",
-                              detail=f"'{concept}': side {_describe_sides(o_sides)} in the original, "
-                                     f"{_describe_sides(r_sides)} in the rewrite."))
+        o_count, r_count = Counter(s.polarity for s in o_st), Counter(s.polarity for s in r_st)
+        flipped = [p for p in r_pol if r_count[p] > o_count[p]] if len(r_st) >= len(o_st) else []
+        if flipped:  # nothing was dropped, but a negated mention became an affirmed one
+            flags.append(Flag(type="negation",
+                              detail=f"The original's statement that '{concept}' is {lost} appears as "
+                                     f"{_POLARITY_WORDS[flipped[0]]} in the rewrite."))
         else:
-            flags.append(Flag(type="laterality",
-                              detail=f"'{concept}': the side ({_describe_sides(o_sides)}) is not stated in the rewrite."))
+            flags.append(Flag(type="omission",
+                              detail=f"The original's statement that '{concept}' is {lost} is missing from the rewrite."))
+    # Sides are compared per polarity, so "left clot, right vein clear" is not the same as
+    # "right clot, right vein clear". A side the finding's sentence does not state is
+    # accepted when the other text states it elsewhere (a heading such as "LEFT WRIST").
+    for polarity in sorted(o_pol & r_pol):
+        o_sides, r_sides = _sides(o_st, polarity), _sides(r_st, polarity)
+        if o_sides == r_sides:
+            continue
+        if not o_sides:
+            wrong = r_sides - orig.all_sides
+            if wrong:
+                flags.append(Flag(type="laterality",
+                                  detail=f"'{concept}': the rewrite says {_describe_sides(r_sides)}, "
+                                         "a side the original does not state."))
+            continue
+        if not r_sides:
+            if not o_sides <= rew.all_sides:
+                flags.append(Flag(type="laterality",
+                                  detail=f"'{concept}': the side ({_describe_sides(o_sides)}) is missing in the rewrite."))
+            continue
+        if r_sides < o_sides:  # one side's finding was left out, nothing was moved
+            flags.append(Flag(type="omission",
+                              detail=f"'{concept}' on the {_describe_sides(o_sides - r_sides)} side is missing "
+                                     "from the rewrite."))
+            continue
+        flags.append(Flag(type="laterality",
+                          detail=f"'{concept}': {_describe_sides(o_sides)} in the original, "
+                                 f"{_describe_sides(r_sides)} in the rewrite."))
     return flags
 
 
@@ -173,6 +232,10 @@ def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool
                                  f"\"{example.sentence[:160]}\""))
     for concept, partners in sorted(pairs.items()):
         flags.extend(_compare_paired(concept, partners, orig, rew))
+    new_sides = rew.all_sides - orig.all_sides
+    if new_sides and not any(f.type == "laterality" for f in flags):
+        flags.append(Flag(type="laterality",
+                          detail=f"The rewrite mentions the {_describe_sides(new_sides)} side, which the original never does."))
     flags.extend(_compare_measurements(orig.measurements, rew.measurements))
     for comparison in sorted(orig.temporal - rew.temporal):
         flags.append(Flag(type="omission", detail=f"The comparison with the previous study ('{comparison}') is missing."))

@@ -46,19 +46,34 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                        "urine ~ backed up", "urine ~ back up", "dilated collecting system"),
     "emphysema": ("emphysema*", "copd", "damaged air sacs", "damage* ~ air sacs"),
     "fibrosis": ("fibros*", "fibrotic", "scarring", "scar", "scars", "scarred", "scar tissue"),
-    "lymphadenopathy": ("lymphadenopath*", "enlarged lymph node*", "lymph node* ~ enlarged",
-                        "swollen lymph node*", "lymph node* ~ swollen", "enlarged glands",
-                        "swollen glands", "adenopath*"),
+    "lymphadenopathy": ("lymphadenopath*", "enlarged lymph (nodes?|glands?)", "lymph (nodes?|glands?) ~~ (enlarged|swollen)",
+                        "swollen lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*"),
     "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
-    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver"),
+    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver", "fatty"),
     "cirrhosis": ("cirrho*", "scarred liver", "liver scarring"),
     "aneurysm": ("aneurysm*", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
-    "embolism": ("embol*", "blood clot*", "clot*", "thromb*"),
-    "edema": ("oedema*", "edema*", "swelling", "fluid build-?up"),
+    "embolism": ("embol*", "blood clot*", "clot*", "thromb*", "dvt"),
+    "edema": ("oedema*", "edema*", "swelling", "swollen", "fluid build-?up"),
+    "dislocation": ("dislocat*", "malalign*", "misalign*", "out of line", "out of alignment", "out of place",
+                    "subluxat*"),
+    "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
+                   "inhaled stomach contents", "breathed into the lung*"),
+    "atrophy": ("atroph*", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking"),
+    "heart strain": ("heart strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
+                     "heart ~ strained"),
+    "fat stranding": ("fat stranding", "stranding", "inflamed fat", "fat ~ inflam*", "inflammation ~ fat"),
+    "plaque": ("plaque*", "atheroma*", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
+    "bursitis": ("bursitis", "inflamed bursa", "bursa ~ inflamed", "inflammation of the bursa"),
+    "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "cartilage ~ thinn*",
+                           "thinning of the cartilage", "thinned cartilage", "cartilage loss"),
+    "extension": ("extraprostatic extension", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
+                  "spread (beyond|outside) ~ prostate", "extension (beyond|outside)"),
+    "biopsy": ("biops*", "needle aspiration", "fine-needle aspiration", "fine needle aspiration", "sample of cells",
+               "tissue sample*", "sample of tissue"),
     "herniation": ("herniat*", "hernia*", "slipped disc", "bulging disc", "disc bulge*", "disc protrusion*",
                    "protrusion*", "bulg* ~ disc"),
-    "stenosis": ("stenos*", "stenotic", "narrowing", "narrowed", "narrower"),
-    "calcification": ("calcifi*", "calcium deposit*", "calcium build-?up", "calcium"),
+    "stenosis": ("stenos*", "stenotic", "narrow*"),
+    "calcification": ("calcifi*", "microcalcif*", "calcium deposit*", "calcium build-?up", "calcium"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*",
                      "arthritis", "worn"),
     "appendicitis": ("appendicitis", "inflamed appendix", "appendix ~ inflamed", "infected appendix"),
@@ -79,25 +94,31 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "effusion (joint)": ("joint effusion*", "fluid ~ joint", "fluid ~ knee"),
     "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "secondary deposit*"),
     "cancer": ("cancer*", "malignan*", "carcinoma*"),
-    "pneumoperitoneum": ("pneumoperitoneum", "free air", "free gas", "air ~ belly", "air ~ abdomen"),
-    "obstruction": ("obstruct*", "blockage*", "blocked"),
-    "dilatation": ("dilat*", "widened", "widening", "stretched"),
-    "thickening": ("thickening", "thickened", "thicker than normal"),
+    "pneumoperitoneum": ("pneumoperitoneum", "free air", "free gas", "air ~ belly", "air ~ abdomen",
+                          "air outside the bowel*", "gas outside the bowel*"),
+    "obstruction": ("obstruct*", "non-?obstruct*", "blockage*", "blocked"),
+    "dilatation": ("dilat*", "widened", "widening", "stretched", "enlarged"),
+    "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ thick*"),
     "opacity": ("opacit*", "shadow*", "hazy area*", "haziness", "white area*", "cloudy area*"),
     "ground-glass": ("ground-glass", "ground glass", "hazy", "haze"),
     "bronchiectasis": ("bronchiectasis", "widened airways", "airways ~ widened", "damaged airways"),
     "hyperinflation": ("hyperinflat*", "over-?inflated", "overexpanded", "over-expanded"),
-    "free fluid": ("free fluid", "loose fluid", "small amount of fluid in the pelvis"),
+    "free fluid": ("free fluid", "loose fluid", "small amount of fluid in the pelvis", "pericholecystic fluid",
+                   "fluid ~ gallbladder"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
     "adenoma": ("adenoma*", "benign gland* growth*"),
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of blood vessels",
                    "cluster* of blood vessels"),
     "polyp": ("polyp*",),
-    "enhancement": ("enhanc*", "lights up", "lit up", "takes up contrast", "took up (the )?(contrast|dye)",
-                    "picks up (the )?(contrast|dye)"),
+    "enhancement": ("enhanc*", "nodular enhancement", "light* up", "lit up", "tak* up ~ (contrast|dye)", "took up ~ (contrast|dye)",
+                    "pick* up ~ (contrast|dye)", "contrast pattern", "pattern of (contrast|dye)"),
     "white matter changes": ("white matter", "small vessel disease", "small-vessel disease",
                              "small blood vessel ~ changes"),
-    "mass effect": ("mass effect", "midline shift", "pushing on", "pressing on"),
+    "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline", "pushing on", "pressing on",
+                    "push* to one side", "push* aside", "pushing it to one side", "shifted to one side"),
+    "nerve compression": ("nerve root compression", "nerve compression", "compress* ~ nerve*", "nerve* ~ compress*",
+                          "press* on ~ nerve*", "pinch* ~ nerve*", "contacting ~ nerve*", "touch* ~ nerve*",
+                          "impinge*", "trapped nerve*", "abut* ~ nerve*"),
     "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed"),
 }
 
@@ -132,15 +153,18 @@ SIDES: dict[str, frozenset[str]] = {
     "both": frozenset({"left", "right"}),
 }
 
-_GAP = r"(?:[\s,'-]+[\w'-]+){0,3}?[\s,'-]+"
+_GAP = r"(?:[\s,'-]+[\w'-]+){0,5}?[\s,'-]+"
+_LONG_GAP = r"(?:[\s,'-]+[\w'-]+){0,8}?[\s,'-]+"
+# A side word may sit inside a lay phrase: "fluid around the (left) lung".
+_JOIN = r"\s+(?:(?:left|right|both)\s+)?"
 
 
 def _form_to_regex(form: str) -> str:
     """`fluid ~ lung*` -> a regex allowing filler words at `~` and any ending at `*`."""
     parts = []
     for token in form.split():
-        if token == "~":
-            parts.append(None)
+        if token in ("~", "~~"):
+            parts.append(token)
             continue
         stem = token.rstrip("*")
         body = stem if any(ch in stem for ch in "()?|") else re.escape(stem).replace(r"\-", "-")
@@ -148,10 +172,11 @@ def _form_to_regex(form: str) -> str:
         parts.append(body + (r"[\w-]*" if token.endswith("*") else ""))
     out = ""
     for i, part in enumerate(parts):
-        if part is None:
+        if part in ("~", "~~"):
             continue
         if i > 0:
-            out += _GAP if parts[i - 1] is None else r"\s+"
+            prev = parts[i - 1]
+            out += _GAP if prev == "~" else _LONG_GAP if prev == "~~" else _JOIN
         out += part
     return r"(?<![\w-])" + out + r"(?![\w])"
 
@@ -209,7 +234,7 @@ def find_anatomy(text: str) -> list[Mention]:
     return find_mentions(text, anatomy_patterns())
 
 
-_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|both)(?![\w-])", re.IGNORECASE)
+_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|both)(?![\w])(?!-(?!sided))", re.IGNORECASE)
 
 
 def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
@@ -245,8 +270,20 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"sinusitis", "thickening"}),
     frozenset({"diverticulosis", "diverticulitis"}),
     frozenset({"fibroid", "mass", "lesion"}),
+    frozenset({"dilatation", "edema", "hydronephrosis"}),
+    frozenset({"pleural effusion", "effusion (joint)", "pericardial effusion"}),
+    frozenset({"herniation", "nerve compression"}),
+    frozenset({"consolidation", "aspiration"}),
+    frozenset({"fat stranding", "appendicitis", "edema"}),
     frozenset({"mass", "cancer"}),
 )
+
+
+# Words that state a finding's absence on their own: "ACL intact" = no tear; "vein patent" = no clot.
+ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
+    "tear": ("intact",),
+    "embolism": ("patent", "compressible"),
+}
 
 
 def related(a: str, b: str) -> bool:

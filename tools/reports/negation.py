@@ -16,10 +16,15 @@ Polarity = Literal["present", "absent", "uncertain"]
 
 _PSEUDO = (
     r"no (?:significant |interval |appreciable |real |major )?(?:change|increase|decrease|growth|difference)s?",
-    r"not (?:significantly )?(?:changed|increased|decreased|grown|enlarged|larger|smaller|bigger)",
+    r"not (?:significantly )?(?:changed|increased|decreased|grown|larger|smaller|bigger)",
     r"not only", r"not necessarily", r"without (?:significant |interval )?change", r"no longer",
     r"has not changed", r"have not changed", r"did not change", r"hasn't changed", r"haven't changed",
     r"no other (?:change)", r"gram[- ]negative", r"not been (?:changed|altered)",
+    # statements about a finding's nature, not its presence ("it is not yet clear what the spot is")
+    r"not (?:yet )?(?:clear|known|certain|sure) (?:what|exactly what)", r"cannot (?:yet )?tell (?:yet )?what",
+    r"can't (?:yet )?tell what", r"indeterminate",
+    # lay forms of a finding that contain a negating word themselves
+    r"not fully (?:inflated|expanded|open)", r"non-?(?:cancerous|displaced|obstructing|obstructive|enhancing)",
 )
 
 _UNCERTAIN_PRE = (
@@ -30,10 +35,12 @@ _UNCERTAIN_PRE = (
     r"not (?:entirely |completely |fully )?(?:possible to )?(?:exclude[ds]?|ruled out)",
     r"possible", r"possibly", r"probable", r"probably", r"likely", r"unlikely", r"may", r"might", r"could",
     r"suspicious (?:for|of)", r"suggestive of", r"suggests?", r"concerning for", r"questionable",
-    r"equivocal", r"indeterminate", r"presumed", r"presumably", r"consistent with", r"compatible with",
+    r"equivocal", r"presumed", r"presumably", r"consistent with", r"compatible with",
     r"in keeping with", r"differential (?:diagnosis )?includes?", r"worrisome for", r"suspected",
     r"uncertain", r"not sure", r"perhaps", r"query", r"appears? to be", r"seems? to be", r"maybe",
-    r"a chance of", r"raises? the possibility", r"cannot be certain", r"not certain",
+    r"a chance of", r"raises? the possibility", r"cannot be certain", r"not certain", r"unclear",
+    r"not (?:yet )?(?:clear|known|certain|sure) (?:whether|if)", r"raises? (?:the )?concern (?:for|of|about)",
+    r"concern for", r"worrying for", r"cannot tell (?:whether|if)", r"can't tell (?:whether|if)",
 )
 _UNCERTAIN_POST = (
     r"(?:cannot|can ?not|can't|could not) (?:be )?(?:entirely |completely |fully )?(?:excluded|ruled out)",
@@ -52,7 +59,7 @@ _NEG_PRE = (
     r"no (?:definite|obvious|significant|acute|visible|focal|discrete|suspicious|new|other|further|"
     r"measurable|residual|large|gross)",
     r"negative for", r"free of", r"free from", r"absence of", r"absent", r"without", r"not", r"no", r"nor",
-    r"neither", r"never", r"none", r"rather than", r"did not (?:see|find|show|detect|identify|reveal)",
+    r"neither", r"never", r"none", r"nothing", r"rather than", r"clear of", r"did not (?:see|find|show|detect|identify|reveal)",
     r"does not (?:show|have|contain|demonstrate|reveal)", r"do not (?:see|show|have)", r"didn't (?:see|find|show)",
     r"doesn't (?:show|have)", r"don't (?:see|have)", r"not (?:see|find|show)", r"nothing (?:to suggest|that looks like)",
     r"ruled out", r"excluded", r"there (?:is|are) nothing", r"cannot see", r"can't see", r"could not (?:see|find)",
@@ -70,7 +77,7 @@ _NEG_POST = (
 _NEG_WORD = re.compile(r"\b(not|no|absent|ruled out|excluded|resolved|gone|cleared|disappeared)\b")
 
 _TERMINATORS = re.compile(
-    r"\b(?:but|however|although|though|whereas|while|which|except|apart from|aside from|other than|yet|"
+    r"\b(?:but|however|although|though|whereas|while|except|apart from|aside from|other than|yet|"
     r"instead|nevertheless|still|although)\b|[;:]|,\s+(?:and\s+)?(?:there|the|a|an|this|it|these|we)\b|"
     r"\.\s", re.IGNORECASE)
 
@@ -86,7 +93,7 @@ _UNC_POST_RE = re.compile(r"(?:" + "|".join(_UNCERTAIN_POST) + r")", re.IGNORECA
 _NEG_PRE_RE = _alternation(_NEG_PRE)
 _NEG_POST_RE = _alternation(_NEG_POST)
 
-MAX_SCOPE_WORDS = 12
+MAX_SCOPE_WORDS = 15
 
 
 def _mask(sentence: str, pattern: re.Pattern[str]) -> str:
@@ -113,29 +120,39 @@ def _clause_start(text: str, end: int) -> int:
     return last
 
 
+# A check the report asks for ("to check that the infection has gone") is not a statement.
+_HYPOTHETICAL_RE = re.compile(r"\b(?:to|and) (?:check|make sure|confirm|see|find out|ensure) (?:that|whether|if)\b.*$",
+                              re.IGNORECASE)
+
+
 def scopes(sentence: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Character spans of the sentence that are negated, and those that are uncertain."""
-    work = _mask(sentence, _PSEUDO_RE)
+    work = _mask(_mask(sentence, _HYPOTHETICAL_RE), _PSEUDO_RE)
     uncertain: list[tuple[int, int]] = []
     for m in _UNC_POST_RE.finditer(work):
-        uncertain.append((_clause_start(work, m.start()), m.start()))
+        uncertain.append((_clause_start(work, m.start()), m.end()))
     work = _mask(work, _UNC_POST_RE)
     for m in _UNC_PRE_RE.finditer(work):
-        uncertain.append((m.end(), _clause_end(work, m.end())))
+        uncertain.append((m.start(), _clause_end(work, m.end())))
     work = _mask(work, _UNC_PRE_RE)
     negated: list[tuple[int, int]] = []
     for m in _NEG_POST_RE.finditer(work):
         if _NEG_WORD.search(m.group(0).lower()):
-            negated.append((_clause_start(work, m.start()), m.start()))
+            negated.append((_clause_start(work, m.start()), m.end()))
     work = _mask(work, _NEG_POST_RE)
     for m in _NEG_PRE_RE.finditer(work):
-        negated.append((m.end(), _clause_end(work, m.end())))
+        # The span starts at the trigger, so a lay phrase with the trigger inside it
+        # ("the kidney is not swollen") is negated too.
+        negated.append((m.start(), _clause_end(work, m.end())))
     return negated, uncertain
 
 
 def polarity_at(start: int, end: int, negated: list[tuple[int, int]], uncertain: list[tuple[int, int]]) -> Polarity:
-    """Polarity of a mention at [start, end): uncertain wins over negated (a "cannot exclude")."""
-    inside = lambda spans: any(s <= start and end <= e + 1 for s, e in spans)  # noqa: E731
+    """Polarity of a mention at [start, end): uncertain wins over negated (a "cannot exclude").
+
+    A mention is in a scope when they overlap, so a trigger inside a gapped lay phrase counts.
+    """
+    inside = lambda spans: any(s < end and start < e for s, e in spans)  # noqa: E731
     if inside(uncertain):
         return "uncertain"
     if inside(negated):

@@ -42,7 +42,8 @@ _ALL_NUM_RE = re.compile(_NUM, re.IGNORECASE)
 _UNIT_RE = re.compile(_UNIT + r"$", re.IGNORECASE)
 
 TEMPORAL: dict[str, tuple[str, ...]] = {
-    "increased": ("increas\\w*", "larger", "bigger", "grown", "grew", "growing", "enlarg\\w+", "progress\\w*",
+    "increased": ("increas\\w*", "larger", "bigger", "grown", "grew", "growing", "enlarg\\w+", "progressed",
+                  "progression",
                   "worse", "worsen\\w*", "more extensive", "expanded"),
     "decreased": ("decreas\\w*", "smaller", "shrunk", "shrank", "shrinking", "reduc\\w+", "improv\\w+",
                   "regress\\w*", "less extensive", "diminish\\w*", "better"),
@@ -53,6 +54,12 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
             "appeared", "wasn't there before", "was not there before", "not there before"),
     "resolved": ("resolv\\w+", "gone", "cleared", "disappeared", "no longer"),
 }
+# "increased"/"decreased" describe a change only when the sentence compares with an earlier study
+# ("increased echogenicity" is a property, not a change).
+_NEEDS_CUE = {"increased", "decreased"}
+_COMPARISON_CUE_RE = re.compile(
+    r"\b(since|prior|previous(?:ly)?|compared|comparison|before|last|earlier|ago|interval|now|than on|"
+    r"than it was|from \d|progressed|progression|improv\w+|worse\w*)\b", re.IGNORECASE)
 _TEMPORAL_RE = [(k, re.compile(r"(?<![\w-])(?:" + "|".join(v) + r")(?![\w-])", re.IGNORECASE))
                 for k, v in TEMPORAL.items()]
 _RECOMMEND_RE = re.compile(
@@ -60,7 +67,8 @@ _RECOMMEND_RE = re.compile(
     r"follow[- ]?up|repeat (?:ct|mri|mr|imaging|scan|ultrasound|x-ray|study|chest)|advis\w+|should (?:have|be)|"
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
-    r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|see (?:a|your) (?:specialist|doctor))",
+    r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|"
+    r"see (?:a|your) (?:specialist|doctor))",
     re.IGNORECASE)
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=:)\s+(?=[A-Z])")
 
@@ -103,6 +111,7 @@ class Extraction:
     measurements: list[Measurement] = field(default_factory=list)
     temporal: set[str] = field(default_factory=set)
     recommendations: list[str] = field(default_factory=list)
+    all_sides: frozenset[str] = frozenset()
 
     def concepts(self) -> set[str]:
         return {s.concept for s in self.statements}
@@ -181,6 +190,9 @@ def extract_measurements(text: str) -> list[Measurement]:
     return out
 
 
+_CLAUSE_BREAK_RE = re.compile(r"[;:.]|\b(?:but|while|whereas|without|no|not)\b", re.IGNORECASE)
+
+
 def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozenset[str]]:
     """Give each finding the side words of its own clause: before it back to the previous finding,
     else right after it ("effusion on the left")."""
@@ -192,16 +204,22 @@ def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozen
         before = [s for pos, s in sides if prev_end <= pos < mention.end]
         clause_cut = re.search(r"[;,]|\band\b|\bwith\b|\bbut\b", sentence[mention.end:next_start])
         limit = mention.end + clause_cut.start() if clause_cut else next_start
-        after = [s for pos, s in sides if mention.end <= pos < min(limit, mention.end + 40)]
+        after = [s for pos, s in sides if mention.end <= pos < min(limit, mention.end + 100)]
         chosen = before or after
-        if not chosen and i > 0 and not sides_between(sides, mentions[i - 1].end, mention.start):
-            chosen = []  # no inheritance: a side applies to the finding it is written next to
+        if not chosen and i > 0 and result and not _CLAUSE_BREAK_RE.search(sentence[prev_end:mention.start]):
+            chosen = [result[-1]]  # "right calcified plaque": one noun phrase, one side
         result.append(frozenset().union(*chosen) if chosen else frozenset())
     return result
 
 
-def sides_between(sides: list[tuple[int, frozenset[str]]], start: int, end: int) -> bool:
-    return any(start <= pos < end for pos, _ in sides)
+def _absence_mentions(sentence: str) -> list[lexicon.Mention]:
+    """Words that state a finding is absent on their own ("ligament intact", "vein patent")."""
+    out = []
+    for concept, words in lexicon.ABSENCE_FORMS.items():
+        for word in words:
+            for m in re.finditer(r"(?<![\w-])" + word + r"(?![\w-])", sentence, re.IGNORECASE):
+                out.append(lexicon.Mention(concept, m.start(), m.end(), m.group(0)))
+    return out
 
 
 def extract(text: str) -> Extraction:
@@ -209,20 +227,30 @@ def extract(text: str) -> Extraction:
     sentences = split_sentences(text)
     result = Extraction(sentences=sentences)
     for index, sentence in enumerate(sentences):
-        mentions = lexicon.find_findings(sentence)
+        found = lexicon.find_findings(sentence)
+        absent_words = [a for a in _absence_mentions(sentence)
+                        if not any(a.start < m.end and m.start < a.end for m in found)]
+        mentions = sorted(found + absent_words, key=lambda m: m.start)
         negated, uncertain = negation.scopes(sentence)
         sides = _attach_sides(sentence, mentions)
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
         for mention, side in zip(mentions, sides):
+            polarity = negation.polarity_at(mention.start, mention.end, negated, uncertain)
+            if mention in absent_words:  # "intact" is an absence; "not intact" a presence
+                polarity = "present" if polarity == "absent" else "absent"
+            elif re.match(r"non-?obstruct", mention.surface, re.IGNORECASE):
+                polarity = "absent"
             result.statements.append(Statement(
                 concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,
-                polarity=negation.polarity_at(mention.start, mention.end, negated, uncertain),
-                sides=side, anatomy=anatomy,
+                polarity=polarity, sides=side, anatomy=anatomy,
             ))
+        has_cue = bool(_COMPARISON_CUE_RE.search(sentence))
         for key, pattern in _TEMPORAL_RE:
-            if pattern.search(sentence):
+            if pattern.search(sentence) and (has_cue or key not in _NEEDS_CUE):
                 result.temporal.add(key)
         if _RECOMMEND_RE.search(sentence):
             result.recommendations.append(sentence)
     result.measurements = extract_measurements(text)
+    result.all_sides = frozenset().union(*(s for _, s in lexicon.find_sides(text or ""))) \
+        if lexicon.find_sides(text or "") else frozenset()
     return result

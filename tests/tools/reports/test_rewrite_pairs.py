@@ -1,0 +1,44 @@
+"""The labelled rewrite pairs: their shape, balance, and the checker's detection rates on them."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tools.reports.checker import check_rewrite
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "rewrite_pairs.jsonl"
+FIDELITY = {"omission", "addition", "negation", "laterality", "measurement"}
+
+
+@pytest.fixture(scope="module")
+def pairs() -> list[dict]:
+    return [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+
+
+def test_set_is_balanced_across_modalities_and_error_types(pairs: list[dict]) -> None:
+    assert len(pairs) >= 120
+    assert {p["modality"] for p in pairs} == {"CT", "MR", "CR", "US"}
+    faithful = [p for p in pairs if not p["errors"]]
+    errored = [p for p in pairs if p["errors"]]
+    assert abs(len(faithful) - len(errored)) <= len(pairs) * 0.1
+    assert all(len(p["errors"]) == 1 for p in errored)
+    counts = Counter(p["errors"][0]["type"] for p in errored)
+    assert set(counts) == FIDELITY and max(counts.values()) - min(counts.values()) <= 2
+
+
+def test_checker_detects_inserted_errors_and_spares_faithful_rewrites(pairs: list[dict]) -> None:
+    detected = false_flags = 0
+    errored = [p for p in pairs if p["errors"]]
+    faithful = [p for p in pairs if not p["errors"]]
+    for p in pairs:
+        flags = {f.type for f in check_rewrite(p["original"], p["rewrite"], 99, use_embeddings=False).flags} & FIDELITY
+        if p["errors"]:
+            detected += bool(flags)
+        else:
+            false_flags += bool(flags)
+    assert detected / len(errored) >= 0.95
+    assert false_flags / len(faithful) <= 0.05
