@@ -52,6 +52,8 @@ REQUIRED_TERMS = [
 def _cards() -> dict[str, tuple[dict, str]]:
     cards = {}
     for path in sorted(CORPUS_DIR.glob("*.md")):
+        if path.name.startswith((".", "_")) or path.name.lower() == "readme.md":
+            continue  # not cards: the indexer skips them too
         match = FRONT_MATTER.match(path.read_text(encoding="utf-8"))
         assert match, f"{path.name}: no YAML front matter between --- lines"
         meta = yaml.safe_load(match.group(1))
