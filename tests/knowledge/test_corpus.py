@@ -1,4 +1,11 @@
-"""The curated corpus: every card is well formed, cited, in range, and the evaluation set points at real cards."""
+"""The curated corpus: every card is well formed, cited, in range, and the evaluation set points at real cards.
+
+A card is `knowledge/corpus/<id>.md`: YAML front matter (id = file stem, title, topic, source = the
+primary work with authors, venue, year and DOI/arXiv/URL, review = the review the corpus follows),
+then 150-400 words in original wording with `##` subheadings. Key terms belong in the title and
+first paragraph, which retrieval weighs most. Every card should be the target of a question in
+`tests/data/rag_questions.jsonl` (cards that must be in the top 5 for that question).
+"""
 
 from __future__ import annotations
 
