@@ -163,3 +163,9 @@ def test_cards_do_not_copy_the_review():
         copied = [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)
                   if tuple(tokens[i:i + n]) in shingles]
         assert not copied, f"{stem} copies the review: {copied[0]!r}"
+
+
+def test_every_card_is_the_target_of_some_question():
+    targeted = {card for row in _questions() for card in row["cards"]}
+    untested = sorted(set(_cards()) - targeted)
+    assert not untested, f"cards no evaluation question targets: {untested}"
