@@ -1,0 +1,80 @@
+"""Which folders images may be opened from, so a tool argument can never read arbitrary files.
+
+Allowed: the session workspaces, the data dir, the current working directory tree, the DICOM
+sample folders shipped with pydicom / pydicom-data, and `settings.imaging.allowed_dirs`.
+Symlinks are resolved before the check, so a link inside an allowed folder pointing outside is refused.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from agent.errors import AccessDeniedError, NotFoundError
+
+
+@lru_cache(maxsize=1)
+def sample_dirs() -> tuple[Path, ...]:
+    """The pydicom test-file folder and the pydicom-data store (found without importing data)."""
+    found: list[Path] = []
+    for module, sub in (("pydicom", "data/test_files"), ("data_store", "data")):
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.origin:
+            folder = Path(spec.origin).parent / sub
+            if folder.is_dir():
+                found.append(folder.resolve())
+    return tuple(found)
+
+
+def sample_file(name: str) -> Path:
+    """A named DICOM sample (e.g. `RG1_UNCR.dcm` chest CR, `693_UNCR.dcm` CT, `MR2_UNCR.dcm` MR)."""
+    for folder in sample_dirs():
+        hits = sorted(folder.rglob(name))
+        if hits:
+            return hits[0]
+    raise NotFoundError(f"The sample file '{name}' is not installed.",
+                        "Install the pydicom-data package (pip install pydicom-data).")
+
+
+def allowed_roots() -> tuple[Path, ...]:
+    from agent.settings import get_settings
+
+    settings = get_settings()
+    return _resolved_roots(id(settings), settings.data_dir, tuple(settings.imaging.allowed_dirs), os.getcwd())
+
+
+@lru_cache(maxsize=8)
+def _resolved_roots(_settings_id: int, data_dir: Path, extra: tuple[Path, ...], cwd: str) -> tuple[Path, ...]:
+    from agent.settings import get_settings
+
+    roots = [get_settings().workspace_dir, data_dir, Path(cwd), *sample_dirs(), *extra]
+    return tuple(Path(r).expanduser().resolve() for r in roots)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def check_path(ref: str | Path, *, trusted: bool = False) -> Path:
+    """Resolve `ref` (symlinks included) and refuse it unless it lies in an allowed folder.
+
+    `trusted=True` is for paths the program itself produced (never for tool arguments).
+    """
+    raw = str(ref)
+    if "\x00" in raw:
+        raise AccessDeniedError("The path contains a NUL byte.", "Give a plain file path.")
+    try:
+        path = Path(raw).expanduser().resolve(strict=False)
+    except (OSError, RuntimeError) as exc:  # symlink loops, unreadable parents
+        raise AccessDeniedError(f"The path '{raw}' cannot be resolved: {exc}.", "Give a plain file path.") from exc
+    if not trusted and not any(_inside(path, root) for root in allowed_roots()):
+        raise AccessDeniedError(
+            f"Opening '{raw}' is not allowed: it is outside the folders images may be read from.",
+            "Copy the file into the working directory or the workspace (radagent open), or add its "
+            "folder to imaging.allowed_dirs in the settings.",
+        )
+    if not path.exists():
+        raise NotFoundError(f"No file or folder at '{raw}'.", "Check the path, or list the workspace ids.")
+    return path

@@ -1,0 +1,345 @@
+"""DICOM files and series folders -> LoadedImage: one read per file, limits checked before decoding.
+
+Each file is read once (header and raw pixel bytes in one pass, the file size already bounded);
+the pixel count from Rows/Columns/NumberOfFrames/SamplesPerPixel is checked before anything is
+decoded, so a small compressed file cannot expand past `imaging.max_pixels`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from agent.errors import InvalidInputError
+from tools.imaging.deid import deidentified_metadata
+from tools.imaging.types import LoadedImage
+
+PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+MAX_SERIES_FILES = 5000
+
+
+def _max_pixels() -> int:
+    from agent.settings import get_settings
+
+    return int(get_settings().imaging.max_pixels)
+
+
+def read_dataset(path: Path | BinaryIO, name: str | None = None) -> Dataset:
+    """Parse a DICOM file (with or without the 128-byte preamble); a clear error otherwise."""
+    name = name or getattr(path, "name", "data")
+    name = Path(str(name)).name
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return pydicom.dcmread(path)
+            except InvalidDicomError:
+                if hasattr(path, "seek"):
+                    path.seek(0)  # type: ignore[union-attr]
+                ds = pydicom.dcmread(path, force=True)
+    except Exception as exc:  # pydicom raises many types on damaged input
+        raise InvalidInputError(f"'{name}' is not a readable DICOM file ({type(exc).__name__}: {exc}).",
+                                "Check the file is a complete DICOM image; re-export it if it was truncated.") from exc
+    # Without a preamble pydicom parses anything; accept only what looks like an image dataset.
+    if not ("SOPClassUID" in ds or ("Rows" in ds and "Columns" in ds)):
+        raise InvalidInputError(f"'{name}' is not a DICOM file (no DICM header and no DICOM image elements).",
+                                "Give a DICOM, NIfTI, PNG, JPEG or NPZ file.")
+    if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
+        implicit, little = ds.original_encoding
+        ds.file_meta = ds.file_meta if getattr(ds, "file_meta", None) else FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+        )
+    return ds
+
+
+def pixel_count(ds: Dataset) -> int:
+    """Samples the image would decode to, from the header alone; refuses missing or zero sizes."""
+    if not any(k in ds for k in PIXEL_KEYWORDS):
+        kind = str(ds.get("Modality", "") or "") or "non-image"
+        raise InvalidInputError(f"This DICOM object ({kind}) has no pixel data.",
+                                "Open an image (CT, MR, CR, DX, US, ...) rather than a structure set, report or plan.")
+    try:
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    except AttributeError as exc:
+        raise InvalidInputError("The image header lacks Rows or Columns, so the pixels cannot be read.",
+                                "Re-export the image from the source system.") from exc
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"The image header is incomplete or malformed ({exc}).",
+                                "Re-export the image from the source system.") from exc
+    if rows <= 0 or cols <= 0 or frames <= 0 or samples <= 0:
+        raise InvalidInputError(f"The image has zero size ({rows}x{cols}, {frames} frame(s)).",
+                                "The file holds no usable pixels.")
+    return rows * cols * frames * samples
+
+
+def check_pixel_budget(count: int) -> None:
+    limit = _max_pixels()
+    if count > limit:
+        raise InvalidInputError(
+            f"The image has {count:,} pixel samples, above the limit of {limit:,}.",
+            "Crop or downsample it, or raise imaging.max_pixels in the settings.")
+
+
+def _rescale(ds: Dataset) -> list[tuple[float, float]] | tuple[float, float] | None:
+    """Slope/intercept: top level, shared or per-frame functional groups (enhanced objects)."""
+    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
+        return float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
+    for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        groups = ds.get(keyword)
+        if not groups:
+            continue
+        found = []
+        for item in groups:
+            seq = item.get("PixelValueTransformationSequence")
+            if seq:
+                found.append((float(seq[0].get("RescaleSlope", 1) or 1), float(seq[0].get("RescaleIntercept", 0) or 0)))
+        if found:
+            return found[0] if keyword.startswith("Shared") or len(set(found)) == 1 else found
+    return None
+
+
+def _stored_range(ds: Dataset) -> tuple[float, float]:
+    bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)) or 16)
+    if int(ds.get("PixelRepresentation", 0) or 0) == 1:
+        return -float(2 ** (bits - 1)), float(2 ** (bits - 1) - 1)
+    return 0.0, float(2**bits - 1)
+
+
+def _first_window(ds: Dataset) -> tuple[float, float] | None:
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is None or width is None:
+        frame = None
+        for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+            groups = ds.get(keyword)
+            if groups and groups[0].get("FrameVOILUTSequence"):
+                frame = groups[0].FrameVOILUTSequence[0]
+                break
+        if frame is None:
+            return None
+        center, width = frame.get("WindowCenter"), frame.get("WindowWidth")
+    try:
+        c = float(center[0] if isinstance(center, (list, pydicom.multival.MultiValue)) else center)
+        w = float(width[0] if isinstance(width, (list, pydicom.multival.MultiValue)) else width)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (c, w) if w > 0 else None
+
+
+def _voi_lut(ds: Dataset) -> tuple[float, np.ndarray] | None:
+    seq = ds.get("VOILUTSequence")
+    if not seq:
+        return None
+    item = seq[0]
+    try:
+        n, first, bits = (int(v) for v in item.LUTDescriptor)
+        data = item.LUTData
+        if isinstance(data, bytes):
+            table = np.frombuffer(data, dtype=np.uint8 if bits <= 8 and len(data) == (n or 65536) else "<u2")
+        else:
+            table = np.asarray(data, dtype=np.float32)
+        if first >= 2**15 and int(ds.get("PixelRepresentation", 0) or 0) == 1:
+            first -= 2**16  # descriptor stored unsigned for signed images
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return (float(first), table.astype(np.float32)) if table.size else None
+
+
+def decode(ds: Dataset, name: str = "image") -> tuple[np.ndarray, dict[str, Any]]:
+    """Pixels (float32, modality LUT applied, MONOCHROME1 inverted, colour as RGB) plus display info."""
+    check_pixel_budget(pixel_count(ds))
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = ds.pixel_array
+            if photometric == "PALETTE COLOR":
+                from pydicom.pixels import apply_color_lut
+
+                arr = apply_color_lut(arr, ds)
+                photometric = "RGB"
+            elif "ModalityLUTSequence" in ds and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
+                from pydicom.pixels import apply_modality_lut
+
+                arr = apply_modality_lut(arr, ds)
+    except InvalidInputError:
+        raise
+    except MemoryError as exc:
+        raise InvalidInputError("The image is too large to decode in memory.",
+                                "Lower imaging.max_pixels or downsample the image.") from exc
+    except Exception as exc:
+        raise InvalidInputError(f"The pixel data of '{name}' cannot be decoded ({type(exc).__name__}: {exc}).",
+                                "The file may be truncated or use an unsupported compression; re-export it.") from exc
+    pixels = np.asarray(arr, dtype=np.float32)
+    if pixels.size == 0:
+        raise InvalidInputError("The image has no pixels.", "The file holds no usable image.")
+    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+        raise InvalidInputError("The image contains NaN or infinite values.", "Re-export the image with valid pixels.")
+    info: dict[str, Any] = {"inverted": False, "window": None, "voi_lut": None, "value_range": None}
+    rgb = pixels.ndim >= 3 and pixels.shape[-1] == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 3
+    if rgb or photometric == "RGB":
+        return pixels, info
+    lo, hi = _stored_range(ds)
+    rescale = _rescale(ds) if "ModalityLUTSequence" not in ds else None
+    if isinstance(rescale, list) and pixels.ndim == 3 and len(rescale) == pixels.shape[0]:
+        for i, (slope, intercept) in enumerate(rescale):
+            pixels[i] *= slope
+            pixels[i] += intercept
+        rescale = rescale[0]
+    elif isinstance(rescale, list):
+        rescale = rescale[0]
+    if rescale is not None:
+        slope, intercept = rescale
+        if slope != 1.0:
+            pixels *= slope
+        if intercept != 0.0:
+            pixels += intercept
+        lo, hi = sorted((lo * slope + intercept, hi * slope + intercept))
+    window = _first_window(ds)
+    info["voi_lut"] = _voi_lut(ds) if window is None else None
+    if photometric == "MONOCHROME1":
+        np.subtract(np.float32(lo + hi), pixels, out=pixels)
+        info["inverted"] = True
+        if window is not None:
+            window = (lo + hi - window[0], window[1])
+    info["window"] = window
+    info["value_range"] = (lo, hi)
+    return pixels, info
+
+
+def spacing_of(ds: Dataset) -> tuple[tuple[float, float] | None, str | None]:
+    """(row, column) spacing in mm and where it came from (or, when None, why it is unknown)."""
+    candidates = [("PixelSpacing", ds.get("PixelSpacing"))]
+    for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        groups = ds.get(keyword)
+        if groups and groups[0].get("PixelMeasuresSequence"):
+            candidates.append(("PixelMeasuresSequence", groups[0].PixelMeasuresSequence[0].get("PixelSpacing")))
+    candidates.append(("ImagerPixelSpacing", ds.get("ImagerPixelSpacing")))
+    invalid = []
+    for source, value in candidates:
+        if value is None:
+            continue
+        try:
+            if len(value) == 2:
+                row, col = float(value[0]), float(value[1])
+                if row > 0 and col > 0 and np.isfinite(row) and np.isfinite(col):
+                    return (row, col), source
+        except (TypeError, ValueError):
+            pass
+        invalid.append(source)
+    if invalid:
+        return None, f"unknown: {', '.join(invalid)} in the header is zero or invalid"
+    return None, "unknown: the header has no pixel spacing"
+
+
+def load_dicom_file(path: Path) -> LoadedImage:
+    ds = read_dataset(path)
+    pixels, info = decode(ds, path.name)
+    return _to_loaded(ds, pixels, info, path, kind="dicom")
+
+
+def _to_loaded(ds: Dataset, pixels: np.ndarray, info: dict[str, Any], path: Path, kind: str,
+               extra: dict[str, Any] | None = None) -> LoadedImage:
+    spacing, spacing_source = spacing_of(ds)
+    meta: dict[str, Any] = {}
+    if spacing_source:
+        meta["spacing_source" if spacing else "spacing_note"] = spacing_source
+    if pixels.ndim == 4 or (pixels.ndim == 3 and pixels.shape[-1] != 3):
+        meta["frames"] = int(pixels.shape[0])
+    meta.update(extra or {})
+    return LoadedImage(
+        pixels=pixels, modality=str(ds.get("Modality", "") or "OT"), spacing_mm=spacing, source_path=path,
+        source_uid=str(ds.get("SOPInstanceUID", "") or "") or None, metadata=meta, window=info["window"],
+        voi_lut=info["voi_lut"], inverted=info["inverted"], value_range=info["value_range"], kind=kind,
+        metadata_factory=lambda: deidentified_metadata(ds),
+    )
+
+
+def _slice_key(ds: Dataset) -> float | None:
+    try:
+        orientation = np.asarray([float(v) for v in ds.ImageOrientationPatient], dtype=np.float64)
+        position = np.asarray([float(v) for v in ds.ImagePositionPatient], dtype=np.float64)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if orientation.size != 6 or position.size != 3:
+        return None
+    normal = np.cross(orientation[:3], orientation[3:])
+    return float(np.dot(position, normal))
+
+
+def load_series_folder(folder: Path, files: list[Path] | None = None) -> LoadedImage:
+    """Every DICOM image in `folder` (recursively): the largest series, sorted into a volume."""
+    candidates = files if files is not None else sorted(p for p in folder.rglob("*") if p.is_file())
+    candidates = [p for p in candidates if p.name.upper() != "DICOMDIR" and not p.name.startswith(".")]
+    if len(candidates) > MAX_SERIES_FILES:
+        raise InvalidInputError(f"The folder has {len(candidates)} files (limit {MAX_SERIES_FILES}).",
+                                "Open one series folder at a time.")
+    series: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    skipped = 0
+    for path in candidates:
+        try:
+            ds = read_dataset(path)
+            pixel_count(ds)
+        except InvalidInputError:
+            skipped += 1
+            continue
+        series[str(ds.get("SeriesInstanceUID", "") or "unknown")].append((path, ds))
+    if not series:
+        raise InvalidInputError(f"No DICOM images were found in '{folder.name}' ({skipped} other file(s)).",
+                                "Open a folder that holds the DICOM files of one series.")
+    uid, members = max(series.items(), key=lambda kv: len(kv[1]))
+    shapes = Counter((int(ds.Rows), int(ds.Columns)) for _, ds in members)
+    if len(shapes) > 1:
+        raise InvalidInputError(f"The series mixes image sizes {sorted(shapes)}; it cannot form one volume.",
+                                "Open the files one at a time.")
+    check_pixel_budget(sum(pixel_count(ds) for _, ds in members))
+    keys = [_slice_key(ds) for _, ds in members]
+    if all(k is not None for k in keys):
+        order = sorted(range(len(members)), key=lambda i: (keys[i], str(members[i][0])))
+        positions: list[float] | None = [float(keys[i]) for i in order]  # type: ignore[arg-type]
+    else:
+        order = sorted(range(len(members)), key=lambda i: (_int(members[i][1].get("InstanceNumber")), str(members[i][0])))
+        positions = None
+    if len(members) == 1:
+        path, ds = members[0]
+        pixels, info = decode(ds, path.name)
+        loaded = _to_loaded(ds, pixels, info, folder, kind="series")
+        loaded.source_uid = str(ds.get("SOPInstanceUID", "") or "") or None
+        return loaded
+    slices, first_info = [], None
+    for i in order:
+        path, ds = members[i]
+        pixels, info = decode(ds, path.name)
+        first_info = first_info or info
+        slices.append(pixels if pixels.ndim == 2 else pixels.reshape(-1, *pixels.shape[-2:]))
+    volume = np.stack(slices) if all(s.ndim == 2 for s in slices) else np.concatenate(slices)
+    first_ds = members[order[0]][1]
+    extra: dict[str, Any] = {"frames": int(volume.shape[0]), "series_files": len(members)}
+    if len(series) > 1:
+        extra["other_series_in_folder"] = len(series) - 1
+    if skipped:
+        extra["skipped_files"] = skipped
+    if uid == "unknown":
+        extra["series_note"] = "files have no SeriesInstanceUID; grouped together"
+    loaded = _to_loaded(first_ds, volume, first_info or {}, folder, kind="series", extra=extra)
+    loaded.slice_positions = positions
+    if positions and len(positions) > 1:
+        loaded.slice_spacing_mm = float(np.median(np.abs(np.diff(positions))))
+    return loaded
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
