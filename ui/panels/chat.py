@@ -37,7 +37,7 @@ def _attach(files: list[Any], ident) -> tuple[list[str], list[str]]:
     for item in files or []:
         path = Path(item if isinstance(item, str) else item.get("path", ""))
         try:
-            ids.append(workspace.add(path).id)
+            ids.append(workspace.add(path, trusted=True).id)  # a Gradio upload, not a user-typed path
         except RadagentError as err:
             errors.append(error_html(f"{path.name}: {err.message}", err.hint))
     return ids, errors

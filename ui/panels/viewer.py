@@ -27,7 +27,7 @@ def upload_images(files: list[str] | None, browser_id: str, request: gr.Request)
         workspace = get_workspace(ident.session)
         for name in files or []:
             try:
-                entry = workspace.add(Path(name))
+                entry = workspace.add(Path(name), trusted=True)  # a Gradio upload, not a user-typed path
                 messages.append(f"{Path(name).name} → <b>{entry.id}</b>")
             except RadagentError as err:
                 messages.append(error_html(f"{Path(name).name}: {err.message}", err.hint))
