@@ -7,6 +7,7 @@ decoded, so a small compressed file cannot expand past `imaging.max_pixels`.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,6 +22,12 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 from agent.errors import InvalidInputError
 from tools.imaging.deid import deidentified_metadata
 from tools.imaging.types import LoadedImage
+
+# Decoder failures are reported as InvalidInputError; pydicom's own error log would only
+# repeat them as tracebacks on the console.
+_PYDICOM_LOG = logging.getLogger("pydicom")
+if _PYDICOM_LOG.level == logging.NOTSET:
+    _PYDICOM_LOG.setLevel(logging.CRITICAL)
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 MAX_SERIES_FILES = 5000
@@ -261,8 +268,18 @@ def _to_loaded(ds: Dataset, pixels: np.ndarray, info: dict[str, Any], path: Path
         pixels=pixels, modality=str(ds.get("Modality", "") or "OT"), spacing_mm=spacing, source_path=path,
         source_uid=str(ds.get("SOPInstanceUID", "") or "") or None, metadata=meta, window=info["window"],
         voi_lut=info["voi_lut"], inverted=info["inverted"], value_range=info["value_range"], kind=kind,
-        metadata_factory=lambda: deidentified_metadata(ds),
+        metadata_factory=lambda: _safe_metadata(ds),
     )
+
+
+def _safe_metadata(ds: Dataset) -> dict[str, Any]:
+    """De-identified metadata; a damaged header yields what could be read plus a note, never a crash."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return deidentified_metadata(ds)
+    except Exception as exc:  # raw elements are converted lazily and may be corrupt
+        return {"metadata_note": f"part of the header could not be read ({type(exc).__name__})"}
 
 
 def _slice_key(ds: Dataset) -> float | None:
@@ -290,10 +307,11 @@ def load_series_folder(folder: Path, files: list[Path] | None = None) -> LoadedI
         try:
             ds = read_dataset(path)
             pixel_count(ds)
-        except InvalidInputError:
+            series_uid = str(ds.get("SeriesInstanceUID", "") or "unknown")
+        except Exception:  # unreadable or non-image files in a folder are skipped and counted
             skipped += 1
             continue
-        series[str(ds.get("SeriesInstanceUID", "") or "unknown")].append((path, ds))
+        series[series_uid].append((path, ds))
     if not series:
         raise InvalidInputError(f"No DICOM images were found in '{folder.name}' ({skipped} other file(s)).",
                                 "Open a folder that holds the DICOM files of one series.")

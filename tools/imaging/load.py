@@ -8,13 +8,15 @@ every failure is an InvalidInputError / AccessDeniedError / NotFoundError saying
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import re
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
-from agent.errors import InvalidInputError
+from agent.errors import InvalidInputError, RadagentError
 from tools.imaging.access import check_path
 from tools.imaging.types import LoadedImage
 
@@ -74,8 +76,35 @@ def _load_gzip(path: Path) -> LoadedImage:
     return _to_loaded(ds, pixels, info, path, kind="dicom")
 
 
+@contextlib.contextmanager
+def decoder_errors(name: str) -> Iterator[None]:
+    """Turn any failure of a decoder into one InvalidInputError naming the file.
+
+    Decoders (pydicom, pylibjpeg's C and Rust plugins, Pillow, nibabel) fail on damaged input in
+    many ways, some not even `Exception` subclasses (a Rust panic); no caller should ever see a
+    decoder's traceback.
+    """
+    try:
+        yield
+    except RadagentError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except MemoryError as exc:
+        raise InvalidInputError(f"'{name}' is too large to decode in memory.",
+                                "Lower imaging.max_pixels or give a smaller image.") from exc
+    except BaseException as exc:  # noqa: BLE001 - see docstring
+        raise InvalidInputError(f"'{name}' could not be read ({type(exc).__name__}: {str(exc)[:200]}).",
+                                "The file may be damaged or in an unsupported format; re-export it.") from exc
+
+
 def load_path(path: Path) -> LoadedImage:
     """Load an already-checked path (file or folder) by its content type."""
+    with decoder_errors(path.name):
+        return _load_path(path)
+
+
+def _load_path(path: Path) -> LoadedImage:
     from tools.imaging import dicom_read, raster
 
     if path.is_dir():

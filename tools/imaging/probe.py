@@ -14,15 +14,16 @@ def probe(path: Path) -> tuple[str, str]:
     other formats are small enough to load outright.
     """
     from tools.imaging.dicom_read import check_pixel_budget, pixel_count, read_dataset
-    from tools.imaging.load import load_path, sniff
+    from tools.imaging.load import decoder_errors, load_path, sniff
 
     if path.stat().st_size == 0:
         raise InvalidInputError(f"'{path.name}' is empty.", "Give a file that holds an image.")
     kind = sniff(path)
     if kind in ("dicom", "dicom?"):
-        ds = read_dataset(path)
-        check_pixel_budget(pixel_count(ds))
-        return "dicom", str(ds.get("Modality", "") or "OT")
+        with decoder_errors(path.name):
+            ds = read_dataset(path)
+            check_pixel_budget(pixel_count(ds))
+            return "dicom", str(ds.get("Modality", "") or "OT")
     if kind == "zip":
         raise InvalidInputError("A ZIP inside a series is not supported.", "Add the ZIP itself.")
     loaded = load_path(path)
