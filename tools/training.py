@@ -10,4 +10,10 @@ TRAINERS: dict[str, str] = {
     "ct_denoiser": "tools.restoration.train_denoiser:train_ct_denoiser",
     "mri_recon": "tools.restoration.train_recon:train_mri_recon",
     "mr_ct_cyclegan": "tools.restoration.train_cyclegan:train_mr_ct_cyclegan",
+    "vae": "tools.generative.vae:train_vae",
+    "gan": "tools.generative.gan:train_gan",
+    "ddpm": "tools.generative.diffusion:train_ddpm",
+    "attribute-classifier": "tools.generative.classifier:train_attribute_classifier",
+    "quality-reference": "tools.generative.quality:build_reference",
+    "anomaly-calibration": "tools.generative.anomaly:calibrate",
 }
