@@ -1,0 +1,152 @@
+"""Generative benchmark: sampling speed per generator, DDIM vs DDPM at matched quality, inversion
+fidelity and time, edit success measured by the independent classifier, anomaly AUROC, and the
+quality/pitfall figures (KID/FID, precision/recall, diversity, memorization) per generator.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from bench.stats import BenchRow, summarize
+
+SECTION = "generative"
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _classes(n: int, seed: int) -> torch.Tensor:
+    from tools.generative.conditions import Condition, sample_classes
+    from tools.generative.diffusion import load_diffusion
+
+    prior = load_diffusion().class_prior
+    return torch.as_tensor(sample_classes(Condition(), n, np.random.default_rng(seed), prior), dtype=torch.long)
+
+
+def _quality_rows(name: str, images: torch.Tensor, real_feats: np.ndarray) -> tuple[list[BenchRow], float]:
+    from tools.generative import classifier, quality
+
+    feats = classifier.features(images)
+    q = quality.assess(images, fid_min_n=10_000)
+    k = quality.kid(real_feats, feats)
+    n = images.shape[0]
+    rows = [
+        BenchRow(SECTION, f"{name}: KID (classifier features, x1000)", k * 1000, "", note=f"n={n}; lower is better"),
+        BenchRow(SECTION, f"{name}: FID (classifier features)", quality.fid(real_feats, feats), "",
+                 note=f"n={n}; small n biases FID upward"),
+        BenchRow(SECTION, f"{name}: precision / recall", q["precision"], "fraction",
+                 extra={"recall": q["recall"]}, note=f"recall={q['recall']}"),
+        BenchRow(SECTION, f"{name}: diversity (mean pairwise MS-SSIM)", q["diversity_ms_ssim"] or 0.0, "",
+                 baseline="real images", baseline_median=q["real_ms_ssim"],
+                 ratio=(q["diversity_ms_ssim"] or 0.0) / q["real_ms_ssim"], target="not >> real (mode collapse)",
+                 passed=not q["mode_collapse_suspected"]),
+        BenchRow(SECTION, f"{name}: near-copies of training images", q["near_copies"], "images",
+                 target="0", passed=q["near_copies"] == 0, note=f"of {n}"),
+    ]
+    return rows, k
+
+
+def run(quick: bool = False) -> list[BenchRow]:
+    from tools.generative import anomaly, classifier, diffusion, edit, quality
+    from tools.generative.data import load_chest
+    from tools.generative.gan import load_gan, sample_gan
+    from tools.generative.vae import load_vae, sample_vae
+
+    torch.set_num_threads(2)
+    rows: list[BenchRow] = []
+    dm = diffusion.load_diffusion()
+    real_feats = quality.load_reference()["real_features"]
+    n_fast = 32 if quick else 128
+    n_diff = 8 if quick else 32
+
+    # --- speed + quality per generator ---------------------------------------------------------
+    vae, _, _ = load_vae()
+    gan, _, _ = load_gan()
+    cls_fast = _classes(n_fast, 0)
+    per_image: dict[str, float] = {}
+    samples: dict[str, torch.Tensor] = {}
+    for name, fn in (("vae", lambda s: sample_vae(vae, cls_fast, s)), ("gan", lambda s: sample_gan(gan, cls_fast, s))):
+        times = []
+        for seed in range(3):
+            out, sec = _timed(lambda: fn(seed))
+            times.append(sec / n_fast)
+        samples[name] = out
+        t = summarize(times)
+        per_image[name] = t.median
+        rows.append(BenchRow(SECTION, f"{name}: images/s", 1 / t.median, "img/s", low=1 / t.high, high=1 / t.low,
+                             note=f"batch {n_fast}"))
+    cls_diff = _classes(n_diff, 1)
+    ddim_times = []
+    for seed in range(2 if quick else 3):
+        out, sec = _timed(lambda: diffusion.sample_ddim(dm, cls_diff, seed, 50).clamp(-1, 1))
+        ddim_times.append(sec / n_diff)
+    samples["ddim"] = out
+    ddpm_out, ddpm_sec = _timed(lambda: diffusion.sample_ddpm(dm, cls_diff, 0, 1000))
+    samples["ddpm"] = ddpm_out
+    t_ddim = summarize(ddim_times)
+    ddpm_per = ddpm_sec / n_diff
+    rows.append(BenchRow(SECTION, "ddim (50 steps): images/s", 1 / t_ddim.median, "img/s", low=1 / t_ddim.high,
+                         high=1 / t_ddim.low, note=f"batch {n_diff}"))
+    rows.append(BenchRow(SECTION, "ddpm (1000 steps): images/s", 1 / ddpm_per, "img/s", note=f"batch {n_diff}, 1 run"))
+    kids: dict[str, float] = {}
+    for name in ("vae", "gan", "ddim", "ddpm"):
+        q_rows, kids[name] = _quality_rows(name, samples[name], real_feats)
+        rows += q_rows
+    speedup = ddpm_per / t_ddim.median
+    # KID is a difference of means and can be ~0 or negative; compare on an absolute scale with a floor
+    within = kids["ddim"] <= kids["ddpm"] * 1.10 + 1e-3
+    rows.append(BenchRow(SECTION, "DDIM(50) vs DDPM(1000) speed-up per image", speedup, "x", baseline="ddpm s/img",
+                         baseline_median=ddpm_per, ratio=speedup, target=">= 15x at KID within 10% (+0.001) of DDPM",
+                         passed=speedup >= 15 and within,
+                         note=f"KID x1000 ddim {kids['ddim'] * 1000:.2f} vs ddpm {kids['ddpm'] * 1000:.2f}"))
+
+    # --- inversion + editing -------------------------------------------------------------------
+    test = load_chest("test", 64 if quick else 200)
+    lesion_idx = torch.nonzero(test.presence > 0.5).flatten()
+    n_edit = 4 if quick else 16
+    psnr, psnr_plain, inv_times, size_ok, presence_ok = [], [], [], [], []
+    for i in lesion_idx[:n_edit].tolist():
+        x = test.images[i:i + 1]
+        res = edit.run_edit(x, "lesion_size", 1.5)
+        psnr.append(res["psnr"])
+        inv_times.append(res["inversion_seconds"])
+        size_ok.append(res["as_requested"])
+        presence_ok.append(edit.run_edit(x, "lesion_presence", -1.0)["as_requested"])
+        if len(psnr_plain) < 3:
+            cond = dm.embedding(torch.tensor([res["source_class"]]))
+            rec = diffusion.sample_ddim(dm, cond, x_t=diffusion.invert_ddim(dm, x, cond, 50, refine=0), steps=50,
+                                        clip=False)
+            psnr_plain.append(edit.psnr_ssim(rec, x)[0])
+    t_inv = summarize(inv_times)
+    rows.append(BenchRow(SECTION, "inversion time per image (DDIM 50 + refinement)", t_inv.median, "s",
+                         low=t_inv.low, high=t_inv.high))
+    p = summarize(psnr)
+    rows.append(BenchRow(SECTION, "inversion reconstruction PSNR (64 px)", p.median, "dB", low=p.low, high=p.high,
+                         baseline="plain DDIM inversion", baseline_median=statistics.median(psnr_plain),
+                         ratio=p.median / statistics.median(psnr_plain), target=">= 28 dB", passed=p.median >= 28))
+    success = (sum(size_ok) + sum(presence_ok)) / (len(size_ok) + len(presence_ok))
+    rows.append(BenchRow(SECTION, "edit success (independent classifier moves as asked)", success, "fraction",
+                         target=">= 0.9", passed=success >= 0.9,
+                         note=f"size +1.5: {sum(size_ok)}/{len(size_ok)}; presence -1: {sum(presence_ok)}/{len(presence_ok)}"))
+
+    # --- anomaly detection ---------------------------------------------------------------------
+    from sklearn.metrics import roc_auc_score
+    from scipy import ndimage
+
+    scores = np.concatenate([anomaly.anomaly_maps(test.images[i:i + 32])[1] for i in range(0, len(test), 32)])
+    labels = test.presence.numpy()
+    auroc = roc_auc_score(labels, scores)
+    highpass = np.array([np.abs(ndimage.gaussian_filter(x, 1.0) - ndimage.gaussian_filter(x, 3.0)).max()
+                         for x in test.images[:, 0].numpy()])
+    base = roc_auc_score(labels, highpass)
+    rows.append(BenchRow(SECTION, "anomaly AUROC (lesion vs no lesion)", auroc, "", baseline="band-pass filter peak",
+                         baseline_median=base, ratio=auroc / base, target=">= 0.9", passed=auroc >= 0.9,
+                         note=f"{int(labels.sum())} with / {int((1 - labels).sum())} without lesions"))
+    return rows
