@@ -48,12 +48,13 @@ def build_app() -> gr.Blocks:
 
         # On load: give this browser an id (kept in localStorage, so a reload keeps its history),
         # then fill in who is signed in, the history, the images and the queue.
-        loaded = app.load(ensure_browser_id, browser_id, browser_id)
+        hidden = {"api_visibility": "undocumented"}
+        loaded = app.load(ensure_browser_id, browser_id, browser_id, **hidden)
         fn, inputs, outputs = review_hooks["whoami"]
-        loaded = loaded.then(fn, inputs, outputs).then(fn, inputs, whoami)
+        loaded = loaded.then(fn, inputs, outputs, **hidden).then(fn, inputs, whoami, **hidden)
         for hooks in (chat_hooks, viewer_hooks, review_hooks):
             fn, inputs, outputs = hooks["refresh"]
-            loaded = loaded.then(fn, inputs, outputs)
+            loaded = loaded.then(fn, inputs, outputs, **hidden)
     return app
 
 

@@ -42,4 +42,4 @@ def build(browser_id: gr.BrowserState) -> None:
             status = gr.HTML(elem_id="gen-status")
             gallery = gr.Gallery(label="Synthetic images", columns=4, height=420, elem_id="gen-gallery")
             quality = gr.JSON(label="Quality, diversity and memorization figures")
-    go.click(generate, [model, condition, n, seed, steps, browser_id], [gallery, status, quality])
+    go.click(generate, [model, condition, n, seed, steps, browser_id], [gallery, status, quality], api_name="generate")

@@ -65,4 +65,4 @@ def build(browser_id: gr.BrowserState) -> None:
             glossary = gr.Dataframe(headers=["term", "meaning"], label="Glossary", interactive=False)
             questions = gr.Markdown(label="Questions to ask your doctor")
             details = gr.JSON(label="Details", visible=True)
-    go.click(rewrite, [report, grade, browser_id], [text, summary, glossary, questions, details])
+    go.click(rewrite, [report, grade, browser_id], [text, summary, glossary, questions, details], api_name="rewrite")

@@ -75,7 +75,7 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
     queue = gr.Dataframe(headers=QUEUE_HEADERS, label="Review queue", interactive=False, elem_id="review-queue")
     with gr.Row():
         with gr.Column():
-            item_id = gr.Dropdown(label="Item", choices=[], elem_id="review-item")
+            item_id = gr.Dropdown(label="Item", choices=[], elem_id="review-item", allow_custom_value=True)
             artifact = gr.Image(label="Artifact", interactive=False, height=320)
         with gr.Column():
             item_status = gr.HTML(elem_id="review-item-status")
@@ -88,9 +88,10 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
     audit = gr.Dataframe(headers=AUDIT_HEADERS, label="Audit trail (append-only)", interactive=False,
                          elem_id="review-audit")
 
-    refresh_btn.click(refresh, status, [queue, item_id, audit])
-    status.change(refresh, status, [queue, item_id, audit])
-    item_id.change(show_item, item_id, [artifact, item_status, details])
+    hidden = {"api_visibility": "undocumented"}
+    refresh_btn.click(refresh, status, [queue, item_id, audit], api_name="review_list")
+    status.change(refresh, status, [queue, item_id, audit], **hidden)
+    item_id.change(show_item, item_id, [artifact, item_status, details], api_name="review_item")
     def confirm(rid: str | None, note: str, browser: str, request: gr.Request) -> str:
         return decide("confirmed", rid, note, browser, request)
 
@@ -98,7 +99,7 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
         return decide("rejected", rid, note, browser, request)
 
     for button, handler in ((confirm_btn, confirm), (reject_btn, reject)):
-        button.click(handler, [item_id, comment, browser_id], outcome) \
-            .then(refresh, status, [queue, item_id, audit]) \
-            .then(show_item, item_id, [artifact, item_status, details])
+        button.click(handler, [item_id, comment, browser_id], outcome, api_name=f"review_{handler.__name__}") \
+            .then(refresh, status, [queue, item_id, audit], **hidden) \
+            .then(show_item, item_id, [artifact, item_status, details], **hidden)
     return {"whoami": (whoami, [browser_id], who), "refresh": (refresh, [status], [queue, item_id, audit])}

@@ -183,7 +183,8 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
                              file_types=[".dcm", ".png", ".jpg", ".jpeg", ".nii", ".gz", ".zip", ".npz"],
                              elem_id="viewer-upload")
             upload_status = gr.HTML(elem_id="viewer-upload-status")
-            image_id = gr.Dropdown(label="Images in this session", choices=[], elem_id="viewer-image-id")
+            image_id = gr.Dropdown(label="Images in this session", choices=[], elem_id="viewer-image-id",
+                                   allow_custom_value=True)
             info = gr.JSON(label="De-identified info")
         with gr.Column(scale=2):
             shown = gr.Image(label="Click to place prompts", interactive=False, elem_id="viewer-image",
@@ -218,13 +219,17 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
         restore_result = gr.JSON(label="Quality figures")
 
     view_inputs = [image_id, slice_index, preset, level, width, prompts, browser_id]
-    upload.upload(upload_images, [upload, browser_id], [image_id, upload_status])
+    upload.upload(upload_images, [upload, browser_id], [image_id, upload_status], api_name="upload")
+    hidden = {"api_visibility": "undocumented"}
+    view_outputs = [shown, slice_index, info, error]
     for comp in (image_id, slice_index, preset, level, width):
-        comp.change(show_image, view_inputs, [shown, slice_index, info, error])
-    image_id.change(lambda: dict(EMPTY_PROMPTS), None, prompts)
-    shown.select(add_prompt, [mode, prompts], prompts).then(show_image, view_inputs, [shown, slice_index, info, error])
-    clear_btn.click(lambda: dict(EMPTY_PROMPTS), None, prompts).then(show_image, view_inputs, [shown, slice_index, info, error])
+        comp.change(show_image, view_inputs, view_outputs, **hidden)
+    image_id.change(lambda: dict(EMPTY_PROMPTS), None, prompts, **hidden)
+    shown.select(add_prompt, [mode, prompts], prompts, **hidden).then(show_image, view_inputs, view_outputs, **hidden)
+    clear_btn.click(lambda: dict(EMPTY_PROMPTS), None, prompts, **hidden) \
+        .then(show_image, view_inputs, view_outputs, **hidden)
     seg_btn.click(segment, [image_id, target, backend, prompts, slice_index, preset, level, width, browser_id],
-                  [overlay, seg_status, seg_result])
-    restore_btn.click(restore, [restore_kind, image_id, browser_id], [compare, restore_status, restore_result])
+                  [overlay, seg_status, seg_result], api_name="segment")
+    restore_btn.click(restore, [restore_kind, image_id, browser_id], [compare, restore_status, restore_result],
+                      api_name="restore")
     return {"image_id": image_id, "refresh": (list_images, [browser_id], image_id)}

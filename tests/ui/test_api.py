@@ -1,0 +1,78 @@
+"""The page's API through gradio_client against a launched app on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def _client(served_app: dict, index: int):
+    from gradio_client import Client
+
+    user = served_app["users"][index]
+    return Client(served_app["url"] + "/", auth=(user["name"], user["password"]), verbose=False)
+
+
+@pytest.fixture(scope="module")
+def client(served_app: dict):
+    return _client(served_app, 0)
+
+
+def _png(path: Path, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    Image.fromarray((rng.random((64, 64)) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def test_api_lists_the_documented_endpoints(client) -> None:
+    names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert {"/chat", "/upload", "/segment", "/rewrite", "/generate", "/review_list", "/review_confirm"} <= names
+
+
+def test_two_users_keep_separate_workspaces(client, served_app: dict, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    other = _client(served_app, 1)
+    first = client.predict([handle_file(str(_png(tmp_path / "a.png", 1)))], "browser-a", api_name="/upload")
+    second = other.predict([handle_file(str(_png(tmp_path / "b.png", 2))), handle_file(str(_png(tmp_path / "c.png", 3)))],
+                           "browser-b", api_name="/upload")
+    assert "img-1" in first[1]
+    assert "img-1" in second[1] and "img-2" in second[1]
+    again = client.predict([handle_file(str(_png(tmp_path / "a.png", 1)))], "browser-a", api_name="/upload")
+    assert "img-1" in again[1] and "img-2" not in again[1], "the same content keeps its id in its own session"
+
+
+def test_bad_upload_is_reported_inline_and_the_session_continues(client, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    bad = tmp_path / "broken.dcm"
+    bad.write_bytes(b"DICM" + b"\x00" * 50)
+    good = _png(tmp_path / "ok.png", 4)
+    _, status = client.predict([handle_file(str(bad)), handle_file(str(good))], "browser-c", api_name="/upload")
+    assert "ra-error" in status and "broken.dcm" in status
+    assert "ok.png → <b>img-" in status
+
+
+def test_only_an_expert_confirms(client, served_app: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradio_client import Client
+
+    from agent import review
+    from agent.settings import get_settings
+
+    monkeypatch.setenv("RADAGENT_DATA_DIR", str(served_app["data_dir"]))
+    get_settings.cache_clear()
+    rid = review.submit(tool="segment_image", args={"image": "img-1"}, result={"summary": "mask"}, user="tech")
+    outcome = client.predict(rid, "", "browser-a", api_name="/review_confirm")
+    assert "ra-error" in outcome and "expert" in outcome
+    assert review.get_review(rid)["status"] == "pending"
+
+    expert = served_app["users"][1]
+    as_expert = Client(served_app["url"] + "/", auth=(expert["name"], expert["password"]), verbose=False)
+    outcome = as_expert.predict(rid, "fine", "browser-z", api_name="/review_confirm")
+    assert "confirmed by dr-lee" in outcome
+    assert review.get_review(rid)["status"] == "confirmed"
+    actions = [e["action"] for e in review.audit_entries()]
+    assert "review_confirmed" in actions
