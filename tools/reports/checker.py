@@ -104,10 +104,19 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
     unassigned_related: set[str] = set()
     # Give each lay variant to one original concept: first one the rewrite does not name
     # itself (a substitution), else one whose missing polarity the variant supplies.
+    def anatomy(ex: Extraction, c: str) -> frozenset[str]:
+        found = [s.anatomy for s in ex.statements if s.concept == c]
+        return frozenset().union(*found) if found else frozenset()
+
+    def near(c: str, e: str) -> bool:
+        """Related terms about the same organ: "mass in the liver" is no lay word for a lung nodule."""
+        a, b = anatomy(orig, c), anatomy(rew, e)
+        return lexicon.related(c, e) and (not a or not b or bool(a & b))
+
     for e in sorted(extra):
         best, best_score = None, 0
         for c in sorted(o_concepts):
-            if not lexicon.related(c, e):
+            if not near(c, e):
                 continue
             if c not in r_concepts:
                 score = 2
@@ -119,9 +128,9 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
                 best, best_score = c, score
         if best is not None:
             pairs.setdefault(best, set()).add(e)
-        elif any(lexicon.related(c, e) for c in o_concepts):
+        elif any(near(c, e) for c in o_concepts):
             unassigned_related.add(e)
-    covered = {c for c in o_concepts - set(pairs) if any(lexicon.related(c, r) for r in r_concepts)}
+    covered = {c for c in o_concepts - set(pairs) if any(near(c, r) for r in extra)}
     matched_rewrite = set().union(*pairs.values()) if pairs else set()
     omitted = o_concepts - set(pairs) - covered
     added = extra - matched_rewrite - unassigned_related

@@ -20,7 +20,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                          "fluid ~ lining of the lung*", "fluid collection* ~ lung*", "water ~ lung*",
                          "pleural fluid"),
     "pericardial effusion": ("pericardial effusion*", "fluid ~ heart", "fluid ~ sac ~ heart"),
-    "pneumothorax": ("pneumothora*", "collapsed lung*", "air (around|outside|surrounding) ~ lung*",
+    "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are) (not\\s+)?collapsed", "air (around|outside|surrounding) ~ lung*",
                      "air leak*", "air between ~ chest wall", "air in the chest", "air in the pleural space"),
     "consolidation": ("consolidation*", "consolidat*", "airspace opacit*", "air-space opacit*",
                       "area* of the lung* filled with ~", "lung* ~ filled with fluid", "pneumonia*",
@@ -33,10 +33,10 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "nodule": ("nodul*", "small spot*", "spot*", "small lump*", "lump*", "small round*"),
     "mass": ("mass", "masses", "a growth", "large lump*", "tumou?r*", "neoplas*"),
     "lesion": ("lesion*", "abnormal area*", "abnormal spot*"),
-    "cyst": ("cyst", "cysts", "cystic", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
+    "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
              "fluid filled pocket*", "sac of fluid", "pocket* of fluid", "bubble* of fluid"),
     "fracture": ("fractur*", "broken", "break*", "crack*"),
-    "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "blood ~ brain", "hematoma*", "haematoma*",
+    "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood ~ brain", "hematoma*", "haematoma*",
                     "collection of blood", "pool* of blood", "bruis*"),
     "infarct": ("infarct*", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
                 "blocked blood supply", "tissue damage ~ blood flow"),
@@ -54,6 +54,11 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "aneurysm": ("aneurysm*", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
     "embolism": ("embol*", "blood clot*", "clot*", "thromb*", "dvt"),
     "edema": ("oedema*", "edema*", "swelling", "swollen", "fluid build-?up"),
+    "hydrocephalus": ("hydrocephal*", "ventriculomegaly", "(fluid|ventricles) (spaces|chambers)? ~~ (enlarged|widened|dilated|swollen)",
+                      "enlarged (ventricles|fluid spaces|fluid chambers)", "too much fluid in the brain",
+                      "build-?up of fluid in the brain"),
+    "varicocele": ("varicocele*", "(swollen|enlarged|dilated|widened|varicose) veins"),
+    "fibroadenoma": ("fibroadenoma*",),
     "dislocation": ("dislocat*", "malalign*", "misalign*", "out of line", "out of alignment", "out of place",
                     "subluxat*"),
     "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
@@ -96,7 +101,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "cancer": ("cancer*", "malignan*", "carcinoma*"),
     "pneumoperitoneum": ("pneumoperitoneum", "free air", "free gas", "air ~ belly", "air ~ abdomen",
                           "air outside the bowel*", "gas outside the bowel*"),
-    "obstruction": ("obstruct*", "non-?obstruct*", "blockage*", "blocked"),
+    "obstruction": ("obstruct*", "non-?obstruct*", "blockage*", "block*", "occlu*"),
     "dilatation": ("dilat*", "widened", "widening", "stretched", "enlarged"),
     "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ thick*"),
     "opacity": ("opacit*", "shadow*", "hazy area*", "haziness", "white area*", "cloudy area*"),
@@ -150,6 +155,7 @@ ANATOMY: dict[str, tuple[str, ...]] = {
 SIDES: dict[str, frozenset[str]] = {
     "left": frozenset({"left"}), "right": frozenset({"right"}),
     "bilateral": frozenset({"left", "right"}), "bilaterally": frozenset({"left", "right"}),
+    "bibasal": frozenset({"left", "right"}), "bibasilar": frozenset({"left", "right"}),
     "both": frozenset({"left", "right"}),
 }
 
@@ -192,7 +198,9 @@ class Mention:
 
 
 def _compile(table: dict[str, tuple[str, ...]]) -> list[tuple[str, re.Pattern[str]]]:
-    return [(concept, re.compile("|".join(_form_to_regex(f) for f in forms), re.IGNORECASE))
+    # Longest forms first: regex alternation takes the first alternative that matches.
+    return [(concept, re.compile("|".join(_form_to_regex(f) for f in sorted(forms, key=len, reverse=True)),
+                                 re.IGNORECASE))
             for concept, forms in table.items()]
 
 
@@ -234,7 +242,7 @@ def find_anatomy(text: str) -> list[Mention]:
     return find_mentions(text, anatomy_patterns())
 
 
-_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|both)(?![\w])(?!-(?!sided))", re.IGNORECASE)
+_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bibasal|bibasilar|both)(?![\w])(?!-(?!sided))", re.IGNORECASE)
 
 
 def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
@@ -270,6 +278,7 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"sinusitis", "thickening"}),
     frozenset({"diverticulosis", "diverticulitis"}),
     frozenset({"fibroid", "mass", "lesion"}),
+    frozenset({"fibroadenoma", "mass", "nodule", "lesion"}),
     frozenset({"dilatation", "edema", "hydronephrosis"}),
     frozenset({"pleural effusion", "effusion (joint)", "pericardial effusion"}),
     frozenset({"herniation", "nerve compression"}),
@@ -283,6 +292,7 @@ RELATED: tuple[frozenset[str], ...] = (
 ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
     "tear": ("intact",),
     "embolism": ("patent", "compressible"),
+    "hydrocephalus": (r"(?:fluid (?:spaces|chambers)|ventricles)\W+(?:\w+\W+){0,4}?normal(?: in)? size",),
 }
 
 

@@ -125,12 +125,34 @@ _HYPOTHETICAL_RE = re.compile(r"\b(?:to|and) (?:check|make sure|confirm|see|find
                               re.IGNORECASE)
 
 
-def scopes(sentence: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Character spans of the sentence that are negated, and those that are uncertain."""
+# Between two findings negated by one trigger there must be a list connector: "no effusion,
+# pneumothorax or consolidation" negates all three; "no bleeding into the stroke area" only one.
+_LIST_GAP_RE = re.compile(r"^[\s,/(]*(?:(?:\w+[\s,]+){0,3}?(?:or|nor|and|and/or)\b[\s\w]*|[\s,/(]*(?:\w+\s+){0,2})[\s(]*$",
+                          re.IGNORECASE)
+
+
+def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int, int]]) -> tuple[int, int]:
+    """Shorten a pre-trigger scope after the first finding not joined to the previous by a list."""
+    start, end = span
+    inside = sorted(f for f in findings if start <= f[0] < end)
+    for prev, cur in zip(inside, inside[1:]):
+        gap = text[prev[1]:cur[0]]
+        if not _LIST_GAP_RE.match(gap) or ("," not in gap and not re.search(r"\b(or|nor|and)\b", gap)):
+            return (start, prev[1])
+    return span
+
+
+def scopes(sentence: str, findings: list[tuple[int, int]] | None = None) -> tuple[
+        list[tuple[int, int]], list[tuple[int, int]]]:
+    """Character spans of the sentence that are negated, and those that are uncertain.
+
+    `findings` (spans of finding mentions) lets a negation stop at the first finding that is
+    not part of a list.
+    """
     work = _mask(_mask(sentence, _HYPOTHETICAL_RE), _PSEUDO_RE)
     uncertain: list[tuple[int, int]] = []
     for m in _UNC_POST_RE.finditer(work):
-        uncertain.append((_clause_start(work, m.start()), m.end()))
+        uncertain.append((_clause_start(work, m.start()), _clause_end(work, m.end())))  # "it is likely to be X"
     work = _mask(work, _UNC_POST_RE)
     for m in _UNC_PRE_RE.finditer(work):
         uncertain.append((m.start(), _clause_end(work, m.end())))
@@ -143,7 +165,8 @@ def scopes(sentence: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]
     for m in _NEG_PRE_RE.finditer(work):
         # The span starts at the trigger, so a lay phrase with the trigger inside it
         # ("the kidney is not swollen") is negated too.
-        negated.append((m.start(), _clause_end(work, m.end())))
+        span = (m.start(), _clause_end(work, m.end()))
+        negated.append(_cut_at_non_list(span, sentence, findings or []))
     return negated, uncertain
 
 

@@ -67,7 +67,7 @@ _RECOMMEND_RE = re.compile(
     r"follow[- ]?up|repeat (?:ct|mri|mr|imaging|scan|ultrasound|x-ray|study|chest)|advis\w+|should (?:have|be)|"
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
-    r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|"
+    r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
     r"see (?:a|your) (?:specialist|doctor))",
     re.IGNORECASE)
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=:)\s+(?=[A-Z])")
@@ -202,8 +202,8 @@ def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozen
         prev_end = mentions[i - 1].end if i > 0 else 0
         next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(sentence)
         before = [s for pos, s in sides if prev_end <= pos < mention.end]
-        clause_cut = re.search(r"[;,]|\band\b|\bwith\b|\bbut\b", sentence[mention.end:next_start])
-        limit = mention.end + clause_cut.start() if clause_cut else next_start
+        clause_cut = re.search(r"[;,.]|\band\b|\bwith\b|\bbut\b", sentence[mention.end:])
+        limit = mention.end + clause_cut.start() if clause_cut else len(sentence)
         after = [s for pos, s in sides if mention.end <= pos < min(limit, mention.end + 100)]
         chosen = before or after
         if not chosen and i > 0 and result and not _CLAUSE_BREAK_RE.search(sentence[prev_end:mention.start]):
@@ -231,7 +231,7 @@ def extract(text: str) -> Extraction:
         absent_words = [a for a in _absence_mentions(sentence)
                         if not any(a.start < m.end and m.start < a.end for m in found)]
         mentions = sorted(found + absent_words, key=lambda m: m.start)
-        negated, uncertain = negation.scopes(sentence)
+        negated, uncertain = negation.scopes(sentence, [(m.start, m.end) for m in found])
         sides = _attach_sides(sentence, mentions)
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
         for mention, side in zip(mentions, sides):
