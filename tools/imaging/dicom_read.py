@@ -17,6 +17,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.pixels.utils import pixel_array as _pixel_array
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from agent.errors import InvalidInputError
@@ -162,23 +163,69 @@ def _voi_lut(ds: Dataset) -> tuple[float, np.ndarray] | None:
     return (float(first), table.astype(np.float32)) if table.size else None
 
 
-def decode(ds: Dataset, name: str = "image") -> tuple[np.ndarray, dict[str, Any]]:
-    """Pixels (float32, modality LUT applied, MONOCHROME1 inverted, colour as RGB) plus display info."""
-    check_pixel_budget(pixel_count(ds))
+_NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}  # implicit / explicit VR little endian
+
+
+def _native_view(ds: Dataset) -> np.ndarray | None:
+    """Uncompressed little-endian grey pixels as a read-only view on the file's bytes, or None.
+
+    pydicom copies such data to clear bits above BitsStored; when no stored value uses those
+    bits (checked with two reductions) the view is already correct and the copy is skipped.
+    Anything unusual goes through pydicom's full decoder instead.
+    """
+    try:
+        if str(ds.file_meta.TransferSyntaxUID) not in _NATIVE or "PixelData" not in ds:
+            return None
+        if int(ds.get("SamplesPerPixel", 1) or 1) != 1 or int(ds.get("NumberOfFrames", 1) or 1) != 1:
+            return None
+        allocated, stored = int(ds.BitsAllocated), int(ds.BitsStored)
+        signed = int(ds.PixelRepresentation) == 1
+        if allocated not in (8, 16, 32) or not 0 < stored <= allocated:
+            return None
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        data = ds.PixelData
+        dtype = np.dtype(f"<{'i' if signed else 'u'}{allocated // 8}")
+        if len(data) < rows * cols * dtype.itemsize:
+            return None  # let pydicom report the truncation
+        arr = np.frombuffer(data, dtype=dtype, count=rows * cols).reshape(rows, cols)
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return None
+    if stored < allocated:
+        low, high = (-(1 << (stored - 1)), (1 << (stored - 1)) - 1) if signed else (0, (1 << stored) - 1)
+        if arr.min() < low or arr.max() > high:
+            return None  # unused bits carry data (e.g. overlays): pydicom clears them
+    return arr
+
+
+def decode(ds: Dataset, name: str = "image", out: np.ndarray | None = None, *, checked: bool = False,
+           display: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
+    """Pixels (float32, modality LUT applied, MONOCHROME1 inverted, colour as RGB) plus display info.
+
+    Native data is read as a view on the file's bytes and converted, rescaled and inverted in a
+    single float32 pass (written into `out` when given, e.g. a slice of a preallocated volume),
+    so loading costs about what bare pydicom decoding does.
+    """
+    if not checked:  # a series checks every file's size before decoding any of them
+        check_pixel_budget(pixel_count(ds))
     photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    lut_applied = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            arr = ds.pixel_array
+            arr = _native_view(ds)
+            if arr is None:
+                arr = _pixel_array(ds, view_only=True)
             if photometric == "PALETTE COLOR":
                 from pydicom.pixels import apply_color_lut
 
                 arr = apply_color_lut(arr, ds)
                 photometric = "RGB"
-            elif "ModalityLUTSequence" in ds and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
+            elif "ModalityLUTSequence" in ds and samples == 1:
                 from pydicom.pixels import apply_modality_lut
 
                 arr = apply_modality_lut(arr, ds)
+                lut_applied = True
     except InvalidInputError:
         raise
     except MemoryError as exc:
@@ -187,35 +234,56 @@ def decode(ds: Dataset, name: str = "image") -> tuple[np.ndarray, dict[str, Any]
     except Exception as exc:
         raise InvalidInputError(f"The pixel data of '{name}' cannot be decoded ({type(exc).__name__}: {exc}).",
                                 "The file may be truncated or use an unsupported compression; re-export it.") from exc
-    pixels = np.asarray(arr, dtype=np.float32)
-    if pixels.size == 0:
+    if arr.size == 0:
         raise InvalidInputError("The image has no pixels.", "The file holds no usable image.")
-    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise InvalidInputError("The image contains NaN or infinite values.", "Re-export the image with valid pixels.")
     info: dict[str, Any] = {"inverted": False, "window": None, "voi_lut": None, "value_range": None}
-    rgb = pixels.ndim >= 3 and pixels.shape[-1] == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 3
-    if rgb or photometric == "RGB":
+    if out is not None and out.shape != arr.shape:
+        raise InvalidInputError(f"'{name}' has shape {arr.shape}, unlike the rest of its series {out.shape}.",
+                                "Open the files one at a time.")
+    pixels = out if out is not None else np.empty(arr.shape, dtype=np.float32)
+    if (arr.ndim >= 3 and arr.shape[-1] == 3 and samples == 3) or photometric == "RGB":
+        pixels[...] = arr
         return pixels, info
     lo, hi = _stored_range(ds)
-    rescale = _rescale(ds) if "ModalityLUTSequence" not in ds else None
-    if isinstance(rescale, list) and pixels.ndim == 3 and len(rescale) == pixels.shape[0]:
-        for i, (slope, intercept) in enumerate(rescale):
-            pixels[i] *= slope
-            pixels[i] += intercept
-        rescale = rescale[0]
-    elif isinstance(rescale, list):
-        rescale = rescale[0]
-    if rescale is not None:
-        slope, intercept = rescale
-        if slope != 1.0:
-            pixels *= slope
-        if intercept != 0.0:
-            pixels += intercept
+    rescale = None if lut_applied else _rescale(ds)
+    per_frame = isinstance(rescale, list) and arr.ndim == 3 and len(rescale) == arr.shape[0]
+    if isinstance(rescale, list):
+        first = rescale[0]
+    else:
+        first = rescale
+    slope, intercept = first if first is not None else (1.0, 0.0)
+    invert = photometric == "MONOCHROME1"
+    if first is not None:
         lo, hi = sorted((lo * slope + intercept, hi * slope + intercept))
+    if per_frame:
+        pixels[...] = arr
+        for i, (f_slope, f_intercept) in enumerate(rescale):  # type: ignore[arg-type]
+            pixels[i] *= f_slope
+            pixels[i] += f_intercept
+        if invert:
+            np.subtract(np.float32(lo + hi), pixels, out=pixels)
+    elif slope == 1.0:
+        # one pass: convert, shift and (for MONOCHROME1) mirror: (lo + hi) - (v + intercept)
+        if invert:
+            np.subtract(lo + hi - intercept, arr, out=pixels, dtype=np.float32)
+        elif intercept != 0.0:
+            np.add(arr, intercept, out=pixels, dtype=np.float32)
+        else:
+            pixels[...] = arr
+    else:
+        np.multiply(arr, -slope if invert else slope, out=pixels, dtype=np.float32)
+        shift = (lo + hi - intercept) if invert else intercept
+        if shift != 0.0:
+            pixels += np.float32(shift)
+    info["value_range"] = (lo, hi)
+    info["inverted"] = invert
+    if not display:  # later slices of a series: the first slice's window is used
+        return pixels, info
     window = _first_window(ds)
     info["voi_lut"] = _voi_lut(ds) if window is None else None
-    if photometric == "MONOCHROME1":
-        np.subtract(np.float32(lo + hi), pixels, out=pixels)
+    if invert:
         info["inverted"] = True
         if window is not None:
             window = (lo + hi - window[0], window[1])
@@ -334,13 +402,24 @@ def load_series_folder(folder: Path, files: list[Path] | None = None) -> LoadedI
         loaded = _to_loaded(ds, pixels, info, folder, kind="series")
         loaded.source_uid = str(ds.get("SOPInstanceUID", "") or "") or None
         return loaded
-    slices, first_info = [], None
-    for i in order:
-        path, ds = members[i]
-        pixels, info = decode(ds, path.name)
-        first_info = first_info or info
-        slices.append(pixels if pixels.ndim == 2 else pixels.reshape(-1, *pixels.shape[-2:]))
-    volume = np.stack(slices) if all(s.ndim == 2 for s in slices) else np.concatenate(slices)
+    first_info = None
+    simple = all(int(ds.get("NumberOfFrames", 1) or 1) == 1 and int(ds.get("SamplesPerPixel", 1) or 1) == 1
+                 for _, ds in members)
+    if simple:  # decode straight into a preallocated volume: no per-slice copies
+        rows, cols = next(iter(shapes))
+        volume = np.empty((len(order), rows, cols), dtype=np.float32)
+        for j, i in enumerate(order):
+            path, ds = members[i]
+            _, info = decode(ds, path.name, out=volume[j], checked=True, display=first_info is None)
+            first_info = first_info or info
+    else:
+        slices = []
+        for i in order:
+            path, ds = members[i]
+            pixels, info = decode(ds, path.name, checked=True, display=first_info is None)
+            first_info = first_info or info
+            slices.append(pixels if pixels.ndim == 2 else pixels.reshape(-1, *pixels.shape[-2:]))
+        volume = np.stack(slices) if all(s.ndim == 2 for s in slices) else np.concatenate(slices)
     first_ds = members[order[0]][1]
     extra: dict[str, Any] = {"frames": int(volume.shape[0]), "series_files": len(members)}
     if len(series) > 1:
