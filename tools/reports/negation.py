@@ -137,6 +137,8 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
     inside = sorted(f for f in findings if start <= f[0] < end)
     for prev, cur in zip(inside, inside[1:]):
         gap = text[prev[1]:cur[0]]
+        if "(" in gap and len(gap) < 6:  # an explanation in brackets: "no pneumothorax (air leak)"
+            continue
         if not _LIST_GAP_RE.match(gap) or ("," not in gap and not re.search(r"\b(or|nor|and)\b", gap)):
             return (start, prev[1])
     return span

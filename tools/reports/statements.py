@@ -222,6 +222,15 @@ def _absence_mentions(sentence: str) -> list[lexicon.Mention]:
     return out
 
 
+def _hedge_glosses(statements: list[Statement]) -> None:
+    """A hedge covers its own gloss: in "probably a haemangioma, a harmless cluster of blood
+    vessels" both mentions are uncertain, though the comma ends the hedge's scope."""
+    hedged = {(s.sentence_index, s.concept) for s in statements if s.polarity == "uncertain"}
+    for s in statements:
+        if s.polarity == "present" and (s.sentence_index, s.concept) in hedged:
+            s.polarity = "uncertain"
+
+
 def extract(text: str) -> Extraction:
     """Statements, measurements, comparisons and recommendations of a report or its rewrite."""
     sentences = split_sentences(text)
@@ -250,6 +259,7 @@ def extract(text: str) -> Extraction:
                 result.temporal.add(key)
         if _RECOMMEND_RE.search(sentence):
             result.recommendations.append(sentence)
+    _hedge_glosses(result.statements)
     result.measurements = extract_measurements(text)
     result.all_sides = frozenset().union(*(s for _, s in lexicon.find_sides(text or ""))) \
         if lexicon.find_sides(text or "") else frozenset()
