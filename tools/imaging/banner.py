@@ -26,6 +26,7 @@ def _font(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, str]
     return ImageFont.load_default(size=size), ASCII_TEXT
 
 
+@lru_cache(maxsize=64)
 def banner_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(band, letters) boolean masks: a strip across the top and the marking's glyphs inside it.
 
@@ -50,6 +51,7 @@ def banner_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     band = np.zeros((height, width), dtype=bool)
     band[:band_h] = True
     letters[:band_h] = np.asarray(canvas) > 96
+    band.flags.writeable = letters.flags.writeable = False  # cached and shared between calls
     return band, letters
 
 

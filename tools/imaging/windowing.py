@@ -33,11 +33,16 @@ def window_for(preset: str) -> tuple[float, float]:
     return PRESETS[key]
 
 
-def apply_window(pixels: np.ndarray, preset: str | None = None, center: float | None = None,
-                 width: float | None = None) -> np.ndarray:
-    """Linear DICOM window (PS3.3 C.11.2.1.2) to uint8: a preset name, or an explicit centre/width."""
-    if preset is not None:
+def apply_window(pixels: np.ndarray, preset: str | float | None = None, width: float | None = None, *,
+                 center: float | None = None) -> np.ndarray:
+    """Linear DICOM window (PS3.3 C.11.2.1.2) to uint8.
+
+    `apply_window(hu, "lung")`, `apply_window(hu, 40, 400)` or `apply_window(hu, center=40, width=400)`.
+    """
+    if isinstance(preset, str):
         center, width = window_for(preset)
+    elif preset is not None:
+        center = float(preset)
     if center is None or width is None:
         raise InvalidInputError("A window needs a preset or both a centre and a width.",
                                 f"Presets: {', '.join(PRESETS)}.")

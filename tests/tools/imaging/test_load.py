@@ -151,6 +151,7 @@ def test_windowing_presets_and_display():
     assert brain[0, 0] == 0 and brain[0, 3] == 255 and 100 < brain[0, 2] < 155
     with pytest.raises(InvalidInputError):
         apply_window(hu, "nonsense")
+    np.testing.assert_array_equal(apply_window(hu, 40, 80), brain)  # positional centre, width
     ct = load_image(sample_file("693_UNCR.dcm"))
     shown = to_display(ct)
     assert shown.dtype == np.uint8 and shown.shape == (512, 512)

@@ -46,3 +46,17 @@ def test_save_dataset_round_trip(tmp_path, family):
         np.testing.assert_array_equal(data["ct_hu"][0], expected[0].ct_hu)
     again = save_dataset(family, 10, 32, 3, tmp_path / "ds2")
     assert again == json.loads((tmp_path / "ds" / "manifest.json").read_text())
+
+
+def test_save_dataset_with_synthetic_dicoms(tmp_path):
+    import pydicom
+
+    manifest = save_dataset("head", 10, 32, 1, tmp_path / "dcm", dicom=True)
+    names = manifest["splits"]["val"]["dicom"]
+    assert len(names) == 1
+    ds = pydicom.dcmread(tmp_path / "dcm" / "dicom" / "val" / names[0])
+    assert ds.Modality == "CT" and "SYNTHETIC" in ds.SeriesDescription and ds.BurnedInAnnotation == "YES"
+    expected = phantom_split("head", "val", 1, size=32, seed=1)[0]
+    hu = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    assert np.abs(hu[-8:] - np.round(expected.ct_hu[-8:])).max() <= 1.0  # below the burned banner
+    assert '"labels"' in ds.ImageComments
