@@ -26,8 +26,9 @@ def test_set_is_balanced_across_modalities_and_error_types(pairs: list[dict]) ->
     errored = [p for p in pairs if p["errors"]]
     assert abs(len(faithful) - len(errored)) <= len(pairs) * 0.1
     assert all(len(p["errors"]) == 1 for p in errored)
-    counts = Counter(p["errors"][0]["type"] for p in errored)
+    counts = Counter(p["errors"][0]["type"] for p in errored if p.get("split") == "dev")
     assert set(counts) == FIDELITY and max(counts.values()) - min(counts.values()) <= 2
+    assert {p.get("split") for p in pairs} >= {"dev", "heldout"}
 
 
 def test_checker_detects_inserted_errors_and_spares_faithful_rewrites(pairs: list[dict]) -> None:
