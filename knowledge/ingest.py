@@ -247,9 +247,9 @@ def curated_files(corpus_dir: Path | None = None) -> list[Path]:
 
 
 def index_curated_corpus(echo: Echo | None = print, progress: bool = True, force: bool = False,
-                         corpus_dir: Path | None = None) -> IngestReport:
+                         corpus_dir: Path | None = None, store: KnowledgeStore | None = None) -> IngestReport:
     """Index `knowledge/corpus/*.md` incrementally; cards deleted from the corpus leave the store too."""
-    store = open_store()
+    store = store or open_store()
     files = curated_files(corpus_dir)
     if echo and not files:
         echo(f"The curated corpus folder {corpus_dir or CORPUS_DIR} has no cards.")
