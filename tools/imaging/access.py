@@ -1,6 +1,7 @@
 """Which folders images may be opened from, so a tool argument can never read arbitrary files.
 
-Allowed: the session workspaces, the data dir, the current working directory tree, the DICOM
+Allowed: the session workspaces, the data dir, the current working directory tree (unless it is
+the filesystem root or the home folder itself), the DICOM
 sample folders shipped with pydicom / pydicom-data, and `settings.imaging.allowed_dirs`.
 Symlinks are resolved before the check, so a link inside an allowed folder pointing outside is refused.
 """
@@ -49,7 +50,10 @@ def allowed_roots() -> tuple[Path, ...]:
 def _resolved_roots(_settings_id: int, data_dir: Path, extra: tuple[Path, ...], cwd: str) -> tuple[Path, ...]:
     from agent.settings import get_settings
 
-    roots = [get_settings().workspace_dir, data_dir, Path(cwd), *sample_dirs(), *extra]
+    here = Path(cwd).resolve()
+    # a shell started in / or in the home folder must not open the whole disk or home to the tools
+    cwd_roots = [] if here == Path(here.anchor) or here == Path.home().resolve() else [here]
+    roots = [get_settings().workspace_dir, data_dir, *cwd_roots, *sample_dirs(), *extra]
     return tuple(Path(r).expanduser().resolve() for r in roots)
 
 

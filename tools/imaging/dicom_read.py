@@ -7,6 +7,7 @@ decoded, so a small compressed file cannot expand past `imaging.max_pixels`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections import Counter, defaultdict
@@ -336,7 +337,7 @@ def _to_loaded(ds: Dataset, pixels: np.ndarray, info: dict[str, Any], path: Path
         pixels=pixels, modality=str(ds.get("Modality", "") or "OT"), spacing_mm=spacing, source_path=path,
         source_uid=str(ds.get("SOPInstanceUID", "") or "") or None, metadata=meta, window=info["window"],
         voi_lut=info["voi_lut"], inverted=info["inverted"], value_range=info["value_range"], kind=kind,
-        metadata_factory=lambda: _safe_metadata(ds),
+        metadata_factory=functools.partial(_safe_metadata, ds),
     )
 
 

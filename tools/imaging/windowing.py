@@ -69,7 +69,12 @@ def to_display(loaded: "LoadedImage", preset: str | None = None, frame: int | No
     A volume shows its middle slice unless `frame` is given.
     """
     pixels = loaded.pixels
-    if loaded.is_volume:
+    if pixels.ndim == 4:  # colour cine: (frames, H, W, 3)
+        index = pixels.shape[0] // 2 if frame is None else int(frame)
+        if not 0 <= index < pixels.shape[0]:
+            raise InvalidInputError(f"Frame {frame} is out of range.", f"Use 0..{pixels.shape[0] - 1}.")
+        pixels = pixels[index]
+    elif loaded.is_volume:
         index = pixels.shape[0] // 2 if frame is None else int(frame)
         if not 0 <= index < pixels.shape[0]:
             raise InvalidInputError(f"Frame {frame} is out of range.", f"Use 0..{pixels.shape[0] - 1}.")

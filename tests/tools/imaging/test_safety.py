@@ -177,3 +177,21 @@ def test_read_dataset_accepts_bytes_and_reports_names():
     assert ds.Modality == "MR"
     with pytest.raises(InvalidInputError, match="x.dcm"):
         dicom_read.read_dataset(io.BytesIO(b"garbage" * 10), "x.dcm")
+
+
+def test_working_directory_at_the_root_does_not_open_the_disk(monkeypatch):
+    monkeypatch.chdir("/")
+    with pytest.raises(AccessDeniedError):
+        load_image("/etc/hostname")
+
+
+def test_loaded_images_pickle_and_colour_cine_displays():
+    import pickle
+
+    from tools.imaging.windowing import to_display
+
+    img = load_image(sample_file("MR_small.dcm"))
+    again = pickle.loads(pickle.dumps(img))
+    assert again.metadata["modality"] == "MR"
+    cine = load_image(sample_file("SC_rgb_2frame.dcm"))
+    assert cine.pixels.ndim == 4 and to_display(cine).shape == (100, 100, 3)
