@@ -19,7 +19,8 @@ CLOSE = "<<<END UNTRUSTED DATA"
 NOTICE_PROMPT = Path(__file__).resolve().parents[1] / "prompts" / "knowledge_snippets_notice.txt"
 
 _ANGLE_RUN = re.compile(r"<{2,}|>{2,}|\u00ab{2,}|\u00bb{2,}")
-_MARKER_WORDS = re.compile(r"(END[\s_-]*)?UNTRUSTED[\s_-]*DATA", re.IGNORECASE)
+# The block markers used for untrusted text anywhere in prompts (documents and tool outputs).
+_MARKER_WORDS = re.compile(r"(END[\s_-]*)?UNTRUSTED[\s_-]*(DATA|TOOL[\s_-]*OUTPUT)", re.IGNORECASE)
 _CHAT_TOKENS = re.compile(r"<\|[^|>]{0,40}\|>")
 
 
