@@ -65,7 +65,8 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: 
         answer_index: int | None = None
         citations: list[dict[str, Any]] = []
         flags: list[dict[str, Any]] = []
-        for event in stream_turn(ident.session, text, user=ident.user, image=ids[-1] if ids else None):
+        for event in stream_turn(ident.session, text, user=ident.user, role=ident.role,
+                                 image=ids[-1] if ids else None):
             kind = event.get("type")
             if kind == "tool":
                 status = "done" if event.get("ok", True) else "error"
