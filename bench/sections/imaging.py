@@ -93,7 +93,7 @@ def _load_rows(quick: bool) -> list[BenchRow]:
     from tools.imaging.load import load_image
 
     rows = []
-    repeats = 7 if quick else 21
+    repeats = 15 if quick else 31
     for name, label in (("693_UNCR.dcm", "CT 512x512"), ("RG1_UNCR.dcm", "CR 1955x1841 MONOCHROME1")):
         path = sample_file(name)
         ours, base = _interleaved(lambda: load_image(path), lambda: pydicom.dcmread(path).pixel_array, repeats)
@@ -110,7 +110,7 @@ def _load_rows(quick: bool) -> list[BenchRow]:
             for p in sorted(folder.iterdir()):
                 pydicom.dcmread(p).pixel_array
 
-        series_repeats = 3 if quick else 7
+        series_repeats = 5 if quick else 9
         ours, base = _interleaved(lambda: load_image(folder), bare, series_repeats)
         loaded = load_image(folder)
         sorted_ok = loaded.pixels.shape == (100, size, size) and loaded.slice_positions == sorted(loaded.slice_positions or [])
