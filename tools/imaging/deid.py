@@ -169,6 +169,10 @@ def deidentified_metadata(ds: Dataset) -> dict[str, Any]:
     put("manufacturer_model", _short(ds.get("ManufacturerModelName")))
     put("patient_age_range", age_range(ds.get("PatientAge")))
     put("patient_sex", _code(ds.get("PatientSex")) if str(ds.get("PatientSex", "")) in ("M", "F", "O") else None)
+    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
+    if str(ds.get("ConversionType", "") or "") == "SYN" or (
+            "DERIVED" in image_type and str(ds.get("SeriesDescription", "") or "").startswith("SYNTHETIC")):
+        put("synthetic", True)
     burned = str(ds.get("BurnedInAnnotation", "") or "").upper()
     put("burned_in_annotation", {"YES": True, "NO": False}.get(burned))
     text = {}

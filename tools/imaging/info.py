@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tools.imaging.load import load_image
@@ -41,7 +42,8 @@ def _summary(result: ImageInfoResult) -> str:
     if meta.get("view_position"):
         parts.append(f"view {meta['view_position']}")
     body = (meta.get("text") or {}).get("body_part")
-    if body and not body["suspicious"]:
+    # only a plain coded value (CS: upper-case word) reaches the summary line the LLM reads first
+    if body and not body["suspicious"] and re.fullmatch(r"[A-Z][A-Z0-9 _]{0,15}", body["untrusted_text"]):
         parts.append(f"body part {body['untrusted_text']}")
     if result.intensity_unit == "HU":
         parts.append(f"values {result.intensity_range[0]:.0f} to {result.intensity_range[1]:.0f} HU")
@@ -69,6 +71,9 @@ def image_info(args: ImageInfoArgs) -> ImageInfoResult:
     result.summary = _summary(result)
     if meta.get("suspicious_text"):
         result.flags.append(Flag(type="injection", detail="A header text field read like an instruction; it was removed."))
-    if meta.get("burned_in_annotation"):
+    if meta.get("synthetic"):
+        result.summary = "SYNTHETIC (derived, not for diagnosis): " + result.summary
+        result.flags.append(Flag(type="warning", detail="This image is SYNTHETIC or derived; it is not for diagnosis."))
+    elif meta.get("burned_in_annotation"):
         result.flags.append(Flag(type="phi", detail="The header says text is burned into the pixels; it may identify the patient."))
     return result

@@ -74,3 +74,14 @@ def test_data_phantoms_command(isolated_data_dir):
                                 "--family", "head", "--size", "32", "--seed", "4"])
     assert again.exit_code == 0
     assert (out / "test.npz").read_bytes() == (isolated_data_dir / "ds2" / "test.npz").read_bytes()
+
+
+def test_info_on_a_derived_image_says_synthetic(isolated_data_dir):
+    import numpy as np
+
+    from tools.imaging.derived import write_derived
+
+    out = write_derived(np.zeros((32, 32), np.float32), tool="generate_images", model="ddim", source=None)
+    result = image_info(ImageInfoArgs(image=out.image_id))
+    assert result.summary.startswith("SYNTHETIC") and result.metadata["synthetic"] is True
+    assert not any(f.type == "phi" for f in result.flags)
