@@ -13,19 +13,25 @@ from torch import nn
 DEPTH_MULTIPLE = 16  # BasicUNet halves the size four times
 
 
-def _unet(features: tuple[int, ...], in_channels: int = 1, out_channels: int = 1) -> nn.Module:
+NORMS = {"instance": ("instance", {"affine": True}), "batch": ("batch", {})}
+
+
+def _unet(features: tuple[int, ...], in_channels: int = 1, out_channels: int = 1, norm: str = "instance") -> nn.Module:
+    """A MONAI BasicUNet. Instance norm adapts to each image's statistics; batch norm (fixed
+    statistics at inference) keeps every output pixel a function of its neighbourhood only."""
     from monai.networks.nets import BasicUNet
 
     return BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels,
-                     features=tuple(features), norm=("instance", {"affine": True}), upsample="deconv")
+                     features=tuple(features), norm=NORMS[norm], upsample="deconv")
 
 
 class ResidualUNet(nn.Module):
     """output = input + sign * unet(input); sign -1 predicts the noise to subtract."""
 
-    def __init__(self, features: tuple[int, ...] = (16, 16, 32, 64, 128, 16), subtract: bool = True) -> None:
+    def __init__(self, features: tuple[int, ...] = (16, 16, 32, 64, 128, 16), subtract: bool = True,
+                 norm: str = "instance") -> None:
         super().__init__()
-        self.unet = _unet(features)
+        self.unet = _unet(features, norm=norm)
         self.sign = -1.0 if subtract else 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -43,8 +49,10 @@ class Generator(nn.Module):
         return torch.tanh(self.unet(x))
 
 
-def build_denoiser(features: tuple[int, ...] = (16, 16, 32, 64, 128, 16)) -> nn.Module:
-    return ResidualUNet(tuple(features), subtract=True)
+def build_denoiser(features: tuple[int, ...] = (16, 16, 32, 64, 128, 16), norm: str = "batch") -> nn.Module:
+    """Batch norm: a real scan's global statistics (a 512 px field of view, mostly air) differ from
+    the training crops', and instance norm turned that difference into an intensity bias."""
+    return ResidualUNet(tuple(features), subtract=True, norm=norm)
 
 
 def build_reconstructor(features: tuple[int, ...] = (16, 32, 64, 128, 128, 16)) -> nn.Module:

@@ -81,7 +81,7 @@ def train_ct_denoiser(seed: int = 0, out: Path | None = None, quick: bool = Fals
     noisy, clean = make_pairs(n_train, "train", rng)
     val_noisy, val_clean = make_pairs(n_val, "val", np.random.default_rng(seed + 1), eval_dose=0.25)
     log.write(event="data", pairs=len(noisy), val=len(val_noisy), size=SIZE, crop=CROP)
-    net_config = {"features": [16, 16, 32, 64, 128, 16]}
+    net_config = {"features": [16, 16, 32, 64, 128, 16], "norm": "batch"}
     net = build_denoiser(**net_config)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iters, eta_min=1e-5)
