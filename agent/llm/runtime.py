@@ -169,7 +169,37 @@ class LlamaCppLLM(LLM):
             original_eval(tokens)
 
         self._llama.eval = counting_eval  # type: ignore[method-assign]
+        default_sampler = self._llama._init_sampler
+
+        def sampler_with_cheap_grammar(**kwargs: Any) -> Any:
+            grammar = kwargs.get("grammar")
+            if grammar is None or kwargs.get("logits_processor") is not None:
+                return default_sampler(**kwargs)
+            return self._grammar_sampler(grammar, kwargs.get("temp", 0.0))
+
+        self._llama._init_sampler = sampler_with_cheap_grammar  # type: ignore[method-assign]
         self.last_stats = None
+
+    GRAMMAR_TOP_K = 1024
+
+    def _grammar_sampler(self, grammar: Any, temp: float) -> Any:
+        """Grammar applied to the 1,024 likeliest tokens instead of the whole vocabulary.
+
+        llama.cpp checks every candidate against the grammar; over Qwen's 151k-token vocabulary
+        that costs more than the forward pass itself. A JSON continuation the model ranks below
+        the top 1,024 is never the one greedy decoding would pick, so the output is the same.
+        """
+        from llama_cpp import _internals as internals
+
+        sampler = internals.LlamaSampler()
+        sampler.add_top_k(self.GRAMMAR_TOP_K)
+        sampler.add_grammar(self._llama._model, grammar)
+        if temp <= 0.0:
+            sampler.add_greedy()
+        else:
+            sampler.add_temp(temp)
+            sampler.add_dist(self.seed)
+        return sampler
 
     # prompt building -----------------------------------------------------------------------
     def _tokens(self, text: str) -> list[int]:

@@ -1,0 +1,132 @@
+"""Answering a question from the knowledge base, with numbered citations, or saying there is none.
+
+Retrieved snippets are fenced as untrusted data; the model answers citing [1], [2], ... The
+citations returned are the snippets actually cited, renumbered in order of first use, and the
+answer's markers are rewritten to match. When retrieval finds nothing above the relevance
+threshold the answer says so plainly and the model is not asked to guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from agent.prompts import load_prompt
+from agent.text_input import clean_text
+from tools.schemas import Flag
+
+ANSWER_MAX_TOKENS = 320
+_MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+
+
+@dataclass
+class Answer:
+    answer: str
+    citations: list[dict[str, str]] = field(default_factory=list)  # {"source", "title"} (+ "text" for the UI)
+    flags: list[Flag] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answer": self.answer,
+                "citations": [{"source": c["source"], "title": c["title"]} for c in self.citations],
+                "flags": [f.model_dump() for f in self.flags]}
+
+
+def _field(snippet: Any, name: str) -> str:
+    return str(snippet.get(name, "") if isinstance(snippet, dict) else getattr(snippet, name, ""))
+
+
+def fence(snippets: list[Any]) -> str:
+    """Snippets as numbered UNTRUSTED DATA blocks (the knowledge base's own fencing)."""
+    from knowledge.fencing import fence_snippets
+
+    return fence_snippets(snippets, notice=True)
+
+
+def answer_messages(question: str, snippets: list[Any]) -> list[dict[str, str]]:
+    user = load_prompt("answer_question").replace("{question}", question).replace("{snippets}", fence(snippets))
+    return [{"role": "system", "content": load_prompt("answer")}, {"role": "user", "content": user}]
+
+
+def resolve_citations(text: str, snippets: list[Any]) -> tuple[str, list[dict[str, str]], list[Flag]]:
+    """Renumber the cited snippets 1..m in order of first use; flag markers that point nowhere."""
+    order: list[int] = []
+    invalid: set[int] = set()
+    for match in _MARKER.finditer(text):
+        for number in re.split(r"\s*[,;]\s*", match.group(1)):
+            n = int(number)
+            if 1 <= n <= len(snippets):
+                if n not in order:
+                    order.append(n)
+            else:
+                invalid.add(n)
+    new_number = {old: i for i, old in enumerate(order, 1)}
+
+    def rewrite(match: re.Match[str]) -> str:
+        kept = [new_number[int(n)] for n in re.split(r"\s*[,;]\s*", match.group(1)) if int(n) in new_number]
+        return "".join(f"[{n}]" for n in kept)
+
+    text = _MARKER.sub(rewrite, text).strip()
+    citations = [{"source": _field(snippets[n - 1], "source"), "title": _field(snippets[n - 1], "title"),
+                  "text": _field(snippets[n - 1], "text")} for n in order]
+    flags: list[Flag] = []
+    if invalid:
+        flags.append(Flag(type="ungrounded", detail=f"The answer cited source number(s) {sorted(invalid)} "
+                                                     "that were not retrieved; those markers were removed."))
+    if snippets and not order:
+        flags.append(Flag(type="ungrounded", detail="The answer does not cite any retrieved source; "
+                                                    "check it against the sources before relying on it."))
+    return text, citations, flags
+
+
+def guardrail_flags(answer: str, snippets: list[Any]) -> list[Flag]:
+    """Flags from the guardrails package when it provides an answer check; none otherwise."""
+    try:
+        from agent import guardrails
+    except ImportError:
+        return []
+    check: Callable[..., Any] | None = getattr(guardrails, "check_answer", None)
+    if check is None:
+        return []
+    found = check(answer, snippets)
+    return [f if isinstance(f, Flag) else Flag.model_validate(f) for f in (found or [])]
+
+
+def _retrieve(question: str, k: int) -> list[Any]:
+    from knowledge.retriever import retrieve
+
+    return list(retrieve(question, k=k))
+
+
+def stream_answer(question: str, k: int = 5, *, llm: Any | None = None) -> Iterator[str | Answer]:
+    """Yield answer text as it is generated, then the final Answer (citations resolved)."""
+    from agent.llm.runtime import get_llm
+
+    question = clean_text(question, what="question")
+    snippets = _retrieve(question, k)
+    if not snippets:
+        text = load_prompt("no_sources")
+        yield text
+        yield Answer(text, [], [])
+        return
+    llm = llm or get_llm()
+    parts: list[str] = []
+    for piece in llm.stream(answer_messages(question, snippets), max_tokens=ANSWER_MAX_TOKENS, temperature=0.0):
+        parts.append(piece)
+        yield piece
+    text, citations, flags = resolve_citations("".join(parts), snippets)
+    flags += [Flag(type="injection", detail=f"Source {_field(s, 'source')} contains instruction-like text; "
+                                            "it was treated as data.")
+              for s in snippets if getattr(s, "instruction_like", False)]
+    flags += guardrail_flags(text, snippets)
+    yield Answer(text, citations, flags)
+
+
+def answer_question(question: str, k: int = 5, *, llm: Any | None = None) -> Answer:
+    """The cited answer to `question` (see module docstring)."""
+    final: Answer | None = None
+    for item in stream_answer(question, k, llm=llm):
+        if isinstance(item, Answer):
+            final = item
+    assert final is not None
+    return final

@@ -1,0 +1,118 @@
+"""Planner post-processing with a scripted model: validation, filling, grounding and repair."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.errors import InvalidInputError
+from agent.planner import decision_schema, image_in_text, plan, report_in_text, static_prompt
+from tools.registry import TOOLS
+
+
+def test_image_comes_from_argument_when_text_names_none(fake_llm):
+    fake_llm(lambda r: {"tool": "segment_image", "args": {"target": "left lung"}})
+    decision = plan("outline the left lung in this image", image="scan.dcm")
+    assert decision.to_dict() == {"tool": "segment_image", "args": {"image": "scan.dcm", "target": "left lung"}}
+
+
+def test_image_named_in_text_wins_and_model_ids_are_ignored(fake_llm):
+    fake_llm(lambda r: {"tool": "segment_image", "args": {"image": "img-9", "target": "left lung"}})
+    decision = plan("seg L lung on img-2", image="img-1")
+    assert decision.args["image"] == "img-2"
+
+
+def test_missing_image_is_reported_not_invented(fake_llm):
+    fake_llm(lambda r: {"tool": "denoise_image", "args": {}})
+    decision = plan("denoise it")
+    assert decision.tool == "denoise_image" and decision.missing == ["image"] and "image" not in decision.args
+
+
+def test_invented_numbers_are_dropped_and_stated_ones_kept(fake_llm):
+    fake_llm(lambda r: {"tool": "generate_images", "args": {"model": "ddpm", "n": 4, "seed": 12345, "steps": 50}})
+    decision = plan("generate 4 ddpm samples of a nodule")
+    assert decision.args == {"model": "ddpm", "n": 4}
+    fake_llm(lambda r: {"tool": "segment_image", "args": {"box": [10, 10, 50, 50], "target": "heart"}})
+    assert plan("segment the heart", image="img-1").args == {"image": "img-1", "target": "heart"}
+
+
+def test_unstated_generator_is_dropped(fake_llm):
+    fake_llm(lambda r: {"tool": "generate_images", "args": {"model": "gan", "n": 2}})
+    assert plan("make two synthetic CTs").args == {"n": 2}
+
+
+def test_invalid_optional_value_is_dropped_not_fatal(fake_llm):
+    fake_llm(lambda r: {"tool": "denoise_image", "args": {"strength": 7}})
+    decision = plan("denoise with strength 7", image="img-1")
+    assert decision.args == {"image": "img-1"} and decision.repaired
+
+
+def test_report_is_cut_from_the_request(fake_llm):
+    fake_llm(lambda r: {"tool": "rewrite_report", "args": {"target_grade": 6}})
+    request = "please rewrite at grade 6: IMPRESSION: Mild cardiomegaly. No acute cardiopulmonary process."
+    decision = plan(request)
+    assert decision.args == {"report": "IMPRESSION: Mild cardiomegaly. No acute cardiopulmonary process.",
+                             "target_grade": 6.0}
+
+
+def test_modality_synonym_is_normalised(fake_llm):
+    fake_llm(lambda r: {"tool": "translate_modality", "args": {"target_modality": "mri"}})
+    assert plan("turn img-1 into an MRI").args == {"image": "img-1", "target_modality": "MR"}
+
+
+def test_malformed_output_is_retried_once(fake_llm):
+    replies = iter(["I think you want segmentation", '{"tool": "segment_image", "args": {"target": "heart"}}'])
+    llm = fake_llm(lambda r: next(replies))
+    decision = plan("segment the heart", image="img-1")
+    assert decision.tool == "segment_image" and decision.repaired
+    assert len(llm.calls) == 2
+
+
+def test_twice_malformed_output_becomes_no_tool(fake_llm):
+    llm = fake_llm(lambda r: "no idea")
+    decision = plan("segment the heart", image="img-1")
+    assert decision.to_dict() == {"tool": None, "args": {}}
+    assert len(llm.calls) == 2
+
+
+def test_unknown_tool_name_is_not_passed_through(fake_llm):
+    fake_llm(lambda r: {"tool": "delete_everything", "args": {}})
+    assert plan("hello").tool is None
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("", "empty"), ("   \n ", "empty"), ("x" * 100_000, "too long"),
+    ("\x00\x01\x02\x03garbage\x04\x05\x06\x07\x08\x0b\x0c", "binary"),
+    (bytes(range(256)).decode("latin-1"), "binary"),
+])
+def test_bad_requests_are_refused_before_the_model(fake_llm, bad, message):
+    llm = fake_llm()
+    with pytest.raises(InvalidInputError, match=message):
+        plan(bad)
+    assert llm.calls == []
+
+
+def test_schema_allows_exactly_the_catalogue():
+    names = [branch["properties"]["tool"].get("const") for branch in decision_schema()["oneOf"]]
+    assert sorted(n for n in names if n) == sorted(TOOLS) and None in names
+    prompt = static_prompt()
+    assert all(name in prompt for name in TOOLS)
+    assert static_prompt() == prompt  # byte-identical across calls: the KV prefix cache depends on it
+
+
+def test_history_reaches_the_model(fake_llm):
+    llm = fake_llm(lambda r: {"tool": "reconstruct_mri", "args": {"acceleration": 8}})
+    history = [{"role": "user", "content": "reconstruct img-1 at 4x"},
+               {"role": "assistant", "content": json.dumps({"tool": "reconstruct_mri", "args": {"acceleration": 4}})}]
+    decision = plan("now 8x", image="img-1", history=history)
+    assert decision.args == {"image": "img-1", "acceleration": 8}
+    sent = llm.calls[0]["messages"]
+    assert sent[1]["content"] == "reconstruct img-1 at 4x" and sent[-1]["content"].endswith("now 8x")
+
+
+def test_helpers():
+    assert image_in_text("segment the heart in /data/a/chest_01.dcm please") == "/data/a/chest_01.dcm"
+    assert image_in_text("compare IMG-3 and img-4") == "img-4"
+    assert image_in_text("segment the heart") is None
+    assert report_in_text("simplify") is None
