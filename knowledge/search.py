@@ -19,6 +19,10 @@ def search_knowledge(args: SearchKnowledgeArgs) -> SearchKnowledgeResult:
         sources = ", ".join(dict.fromkeys(s.source for s in snippets))
         summary = f"Found {len(snippets)} relevant snippet(s) from: {sources}."
     else:
+        from knowledge.store import open_store
+
         summary = "The knowledge base has nothing relevant to this question."
+        if open_store().count() == 0:
+            summary = "The knowledge base is empty (run `radagent setup` to index the curated corpus)."
     return SearchKnowledgeResult(summary=summary, query=args.query, flags=flags,
                                  snippets=[s.to_dict() for s in snippets])

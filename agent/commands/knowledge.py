@@ -55,7 +55,12 @@ def register(app: typer.Typer) -> None:
             emit(rows, True)
             return
         if not rows:
-            typer.echo("No results." + (" Nothing cleared the relevance threshold." if relevant_only else ""))
+            from knowledge.store import open_store
+
+            if open_store().count() == 0:
+                typer.echo("The knowledge base is empty: run `radagent setup` or `radagent kb add PATH`.")
+            else:
+                typer.echo("No results." + (" Nothing cleared the relevance threshold." if relevant_only else ""))
         for n, row in enumerate(rows, start=1):
             preview = " ".join(row["text"].split())[:240]
             typer.echo(f"[{n}] {row['score']:.3f}  {row['title']}  ({row['source']})\n    {preview}")
@@ -66,7 +71,15 @@ def register(app: typer.Typer) -> None:
         """What the index holds and where it lives."""
         from knowledge.stats import knowledge_stats
 
-        emit(knowledge_stats(), as_json)
+        data = knowledge_stats()
+        if as_json:
+            emit(data, True)
+            return
+        typer.echo(data["summary"])
+        typer.echo(f"embedding model: {data['embedding_model']}")
+        for row in data["sources"]:
+            mark = "  [instruction-like text]" if row["instruction_like"] else ""
+            typer.echo(f"  {row['chunks']:>4}  {row['origin']:<7}  {row['source']}  {row['title']}{mark}")
 
     @kb.command("remove")
     @friendly_errors

@@ -94,3 +94,11 @@ def test_reindex_repairs_and_refreshes(cli, cards: Path, tmp_path: Path, monkeyp
     card.write_text(card.read_text() + "\nBox prompts outperform point prompts for tumours.\n")
     data = json.loads(cli("reindex", "--json", "--no-progress").stdout)
     assert str(card.resolve()) in data["replaced"]
+
+
+def test_human_output_of_stats_and_empty_search(cli, cards: Path) -> None:
+    empty = cli("search", "DDIM")
+    assert empty.exit_code == 0 and "knowledge base is empty" in empty.output
+    cli("add", str(cards), "--no-progress")
+    stats = cli("stats")
+    assert "3 sources" in stats.output and "ddim_sampling.md" in stats.output
