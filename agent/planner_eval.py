@@ -27,7 +27,8 @@ def _words(text: str) -> set[str]:
         if w in _STOP:
             continue
         w = _SYNONYMS.get(w, w)
-        out.add(w[:-1] if len(w) > 3 and w.endswith("s") else w)
+        w = w[:-1] if len(w) > 3 and w.endswith("s") else w
+        out.add(w[:5])  # a crude stem: memorize/memorization, evaluate/evaluation
     return out
 
 

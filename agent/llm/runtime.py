@@ -312,6 +312,33 @@ class LlamaCppLLM(LLM):
                 self.last_stats = stats
                 self._save_snapshot()
 
+    # benchmarking ---------------------------------------------------------------------------
+    def rewind(self, n_tokens: int) -> None:
+        """Drop the KV state after the first `n_tokens` (so two measurements start alike)."""
+        with self._lock:
+            keep = min(n_tokens, self._llama.n_tokens)
+            self._llama._ctx.kv_cache_seq_rm(-1, keep, -1)
+            self._llama.n_tokens = keep
+
+    def raw_generate(self, tokens: list[int], max_tokens: int) -> CallStats:
+        """llama.cpp's own completion on `tokens`: no template, grammar, snapshots or parsing.
+
+        The baseline the benchmark compares the agent's calls against.
+        """
+        with self._lock:
+            stats = CallStats(prompt_tokens=len(tokens))
+            self._evals = []
+            started = time.perf_counter()
+            first = True
+            for _ in self._llama.create_completion(prompt=tokens, max_tokens=max_tokens, stream=True,
+                                                   temperature=0.0, repeat_penalty=1.0, seed=self.seed):
+                if first:
+                    stats.prompt_seconds, first = time.perf_counter() - started, False
+            stats.total_seconds = time.perf_counter() - started
+            stats.prompt_tokens_evaluated = self._evals[0] if self._evals else 0
+            stats.completion_tokens = max(0, self._llama.n_tokens - len(tokens) + 1)
+            return stats
+
     # static prefixes -----------------------------------------------------------------------
     def _prefix_file(self, tokens: list[int]) -> Path | None:
         if self._prefix_cache_dir is None:
