@@ -194,6 +194,13 @@ def _severity(diameter_mm: float, effusion: bool) -> int:
     return min(3, grade + 1) if effusion else grade
 
 
+def _row_window(v_lo: np.ndarray, v_hi: np.ndarray, low: float, high: float) -> slice:
+    """The image rows whose v-range overlaps [low, high] (v grows down the rows)."""
+    start = int(np.searchsorted(v_hi, low, side="left"))
+    stop = int(np.searchsorted(v_lo, high, side="right"))
+    return slice(start, max(start, stop))
+
+
 def _ribs(u: np.ndarray, v: np.ndarray, an: _Anatomy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Posterior and anterior ribs plus clavicles: (rib intensity, rib mask, clavicle intensity)."""
     full_u = u
@@ -215,21 +222,31 @@ def _ribs(u: np.ndarray, v: np.ndarray, an: _Anatomy) -> tuple[np.ndarray, np.nd
         span = reach - 0.025
         side = (dd > 0) & (d < reach)
         floor = lung.diaphragm_v(u, an.mid) + 0.05
+        back = np.clip(reach - d, 0, None)
+        v_lo, v_hi = v.min(axis=1), v.max(axis=1)  # per image row, for the row windows below
+        steep = np.sqrt(1 + max(0.14, abs(-0.14 + 4.6 * span)) ** 2)
         for k in range(11):
             y0 = lung.apex - 0.02 + an.rib_phase + k * an.rib_gap
-            # posterior rib: leaves the spine slightly upwards, then curves down the lateral wall
-            curve = y0 - 0.14 * dd + 2.3 * np.square(dd)
-            dist = band(v, curve, -0.14 + 4.6 * dd, an.rib_half * (1 + 0.03 * k))
-            inside = (dist < 1) & side & (v < floor)
-            intensity += inside * (0.6 + 0.4 * np.square(dist)) * np.clip(dd / 0.06, 0.4, 1.0)
-            mask |= inside
+            half = an.rib_half * (1 + 0.03 * k)
+            # posterior rib: leaves the spine slightly upwards, then curves down the lateral wall.
+            # Only rows the band can reach are computed (exact: elsewhere it adds nothing).
+            r = _row_window(v_lo, v_hi, y0 - 0.0022 - half * steep, y0 - 0.14 * span + 2.3 * span**2 + half * steep)
+            curve = y0 - 0.14 * dd[r] + 2.3 * np.square(dd[r])
+            dist = band(v[r], curve, -0.14 + 4.6 * dd[r], half)
+            inside = (dist < 1) & side[r] & (v[r] < floor[r])
+            intensity[r] += inside * (0.6 + 0.4 * np.square(dist)) * np.clip(dd[r] / 0.06, 0.4, 1.0)
+            mask[r] |= inside
             # anterior rib: from the lateral end of the posterior rib, down and in towards the sternum
             y_end = y0 - 0.14 * span + 2.3 * span**2
-            back = np.clip(reach - d, 0, None)
-            ya = y_end + 0.62 * back - 0.35 * np.square(back)
-            dist_a = band(v, ya, 0.62 - 0.7 * back, an.rib_half * 0.85)
-            anterior = (dist_a < 1) & side & (back < 0.6 * span) & (v < floor - 0.03)
-            intensity += anterior * 0.3 * (1 - back / (0.6 * span))
+            half_a = an.rib_half * 0.85
+            reach_a = 0.6 * span
+            r = _row_window(v_lo, v_hi, y_end - half_a * 1.2,
+                            y_end + 0.62 * reach_a + half_a * 1.2)
+            b_r = back[r]
+            ya = y_end + 0.62 * b_r - 0.35 * np.square(b_r)
+            dist_a = band(v[r], ya, 0.62 - 0.7 * b_r, half_a)
+            anterior = (dist_a < 1) & side[r] & (b_r < reach_a) & (v[r] < floor[r] - 0.03)
+            intensity[r] += anterior * 0.3 * (1 - b_r / reach_a)
         cd = np.clip(dd, 0.0, None)
         clav_curve = lung.apex + 0.055 - 0.26 * cd + 0.22 * np.square(cd)
         dist_c = band(v, clav_curve, -0.26 + 0.44 * cd, 0.015)
@@ -240,14 +257,19 @@ def _ribs(u: np.ndarray, v: np.ndarray, an: _Anatomy) -> tuple[np.ndarray, np.nd
     return intensity_full, mask_full, clav_full
 
 
-def _vessels(u: np.ndarray, v: np.ndarray, an: _Anatomy, rng: np.random.Generator, size: int) -> np.ndarray:
-    """Branching-looking vascular markings radiating from each hilum, fading to the periphery."""
+def _vessels(u: np.ndarray, v: np.ndarray, an: _Anatomy, rng: np.random.Generator, size: int,
+             where: np.ndarray) -> np.ndarray:
+    """Branching-looking vascular markings radiating from each hilum, fading to the periphery.
+
+    Only computed where `where` is set (the lung fields: elsewhere the markings are multiplied by 0).
+    """
     out = np.zeros_like(u)
     wobble = smooth_field(rng, size, cells=8)
     for lung in an.lungs.values():
-        # only the half of the image this lung is in
+        # only the half of the image this lung is in, and only its lung pixels
         cols = slice(0, size // 2 + 1) if lung.sign < 0 else slice(size // 2 - 1, size)
-        uu, vv, ww = u[:, cols], v[:, cols], wobble[:, cols]
+        sel = where[:, cols]
+        uu, vv, ww = u[:, cols][sel], v[:, cols][sel], wobble[:, cols][sel]
         hu = an.mid + lung.sign * (lung.medial + 0.03)
         hv = lung.apex + 0.45 * lung.height
         du, dv = (uu - hu) * lung.sign, vv - hv
@@ -260,7 +282,8 @@ def _vessels(u: np.ndarray, v: np.ndarray, an: _Anatomy, rng: np.random.Generato
         for a0 in rng.uniform(-1.4, 1.5, size=9):
             diff = np.mod(ang - a0 + np.pi, 2 * np.pi) - np.pi
             acc += np.exp(-np.square(diff * scaled)) * fade
-        out[:, cols] = np.maximum(out[:, cols], acc)
+        view = out[:, cols]
+        view[sel] = np.maximum(view[sel], acc)
     return out
 
 
@@ -286,12 +309,12 @@ def _render(an: _Anatomy, rng: np.random.Generator, size: int, labels: dict[str,
     gastric = np.square((u - gu) / 0.07) + np.square((v - left.diaphragm_v(u, an.mid) - 0.055) / 0.035) <= 1
 
     ribs, rib_mask, clav = _ribs(u, v, an)
-    vessels = _vessels(u, v, an, rng, size)
     spine_pattern = 0.75 + 0.25 * np.cos(2 * np.pi * (v - an.lungs["left"].apex) / (an.rib_gap * 0.98))
     spine = (d < 0.032) * spine_pattern
     trachea = (np.abs(u - an.mid + 0.004) < 0.013) & (v < an.lungs["left"].apex + 0.11) & (v > 0.02)
 
     lung_soft = soft(lungs_full & ~s["heart"] & ~s["mediastinum"], size)
+    vessels = _vessels(u, v, an, rng, size, where=lung_soft > 0)
     # more overlying soft tissue (breasts, diaphragm domes) towards the lung bases
     base_tissue = np.clip((v - an.lungs["left"].apex - 0.55 * an.lungs["left"].height) / 0.2, 0, 1)
     dens = (
