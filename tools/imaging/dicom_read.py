@@ -365,7 +365,9 @@ def _slice_key(ds: Dataset) -> float | None:
 
 def load_series_folder(folder: Path, files: list[Path] | None = None) -> LoadedImage:
     """Every DICOM image in `folder` (recursively): the largest series, sorted into a volume."""
-    candidates = files if files is not None else sorted(p for p in folder.rglob("*") if p.is_file())
+    # links are skipped: a link inside an allowed folder could otherwise point anywhere
+    candidates = files if files is not None else sorted(
+        p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
     candidates = [p for p in candidates if p.name.upper() != "DICOMDIR" and not p.name.startswith(".")]
     if len(candidates) > MAX_SERIES_FILES:
         raise InvalidInputError(f"The folder has {len(candidates)} files (limit {MAX_SERIES_FILES}).",

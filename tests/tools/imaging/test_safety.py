@@ -195,3 +195,14 @@ def test_loaded_images_pickle_and_colour_cine_displays():
     assert again.metadata["modality"] == "MR"
     cine = load_image(sample_file("SC_rgb_2frame.dcm"))
     assert cine.pixels.ndim == 4 and to_display(cine).shape == (100, 100, 3)
+
+
+def test_links_inside_a_series_folder_are_not_followed(tmp_path, inputs):
+    folder = inputs / "linked"
+    write_series(folder, n=2)
+    outside = tmp_path / "outside"
+    write_series(outside, n=3)
+    for i, p in enumerate(sorted(outside.iterdir())):
+        os.symlink(p, folder / f"link{i}.dcm")
+    img = load_image(folder)
+    assert img.pixels.shape == (2, 16, 16)
