@@ -192,9 +192,12 @@ def _native_view(ds: Dataset) -> np.ndarray | None:
     except (AttributeError, TypeError, ValueError, KeyError):
         return None
     if stored < allocated:
-        low, high = (-(1 << (stored - 1)), (1 << (stored - 1)) - 1) if signed else (0, (1 << stored) - 1)
-        if arr.min() < low or arr.max() > high:
-            return None  # unused bits carry data (e.g. overlays): pydicom clears them
+        # unused bits carrying data (e.g. overlays) need pydicom's correction
+        if signed:
+            if arr.min() < -(1 << (stored - 1)) or arr.max() > (1 << (stored - 1)) - 1:
+                return None
+        elif arr.max() > (1 << stored) - 1:  # unsigned: one reduction suffices
+            return None
     return arr
 
 
