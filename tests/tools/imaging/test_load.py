@@ -160,3 +160,17 @@ def test_windowing_presets_and_display():
     assert cr.shape == (1955, 1841)
     voi = load_image(sample_file("vlut_04.dcm"))
     assert voi.voi_lut is not None and to_display(voi).dtype == np.uint8
+
+
+def test_unused_high_bits_are_cleared_like_pydicom(inputs):
+    from imaging_helpers import make_ct_slice
+
+    ds = make_ct_slice(0, 1, "1.2.3", "1.2.4", size=8)
+    raw = np.full((8, 8), 1000, np.uint16)
+    raw[0, :4] |= 1 << 13  # garbage above BitsStored (12), as old overlay planes left it
+    ds.PixelData = raw.tobytes()
+    ds.save_as(inputs / "bits.dcm", enforce_file_format=True)
+    img = load_image(inputs / "bits.dcm")
+    expected = pydicom.dcmread(inputs / "bits.dcm").pixel_array.astype(np.float32) - 1024
+    np.testing.assert_array_equal(img.pixels, expected)
+    assert img.pixels.max() == 1000 - 1024
