@@ -339,7 +339,6 @@ def write_derived_mask(mask: np.ndarray, *, source: LoadedImage | None, tool: st
     mask was computed from when that is not the source itself).
     """
     from agent.settings import get_settings
-    from tools.imaging.windowing import percentile_window, to_display
 
     m = np.asarray(mask).astype(bool)
     if m.ndim != 2 or m.size == 0:
