@@ -1,0 +1,263 @@
+"""Training the embedded promptable segmenter (`radagent train tiny_sam`).
+
+Prompts are sampled from ground-truth phantom masks the way SAM was trained: a jittered (and
+sometimes loosened) box, one point inside the structure (multimask: the loss takes the best of
+three candidates), or several positive and negative points, with or without a box. Loss: focal +
+Dice on the mask, MSE between predicted and actual IoU (the confidence the tool reports).
+Reproducible by seed; the log goes next to the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tools.perception.augment import random_intensity
+from tools.perception.checkpoints import CHECKPOINT_DIR, save_checkpoint
+from tools.perception.phantom_data import build_segmentation_set
+from tools.perception.tinysam import BOX_BR, BOX_TL, NEG_LABEL, PAD_LABEL, POS_LABEL, TinySam, TinySamConfig
+from tools.perception.zoom import MIN_CROP_FRACTION
+
+NAME = "tiny_sam"
+MAX_POINTS = 4  # + 2 box corners = 6 prompt tokens per sample
+STRUCTURE_WEIGHT = {"nodule": 3.0, "lesion": 3.0, "ventricles": 1.5, "effusion": 1.5}
+
+
+def _bbox(masks: torch.Tensor) -> torch.Tensor:
+    """(B, S, S) bool -> (B, 4) x0, y0, x1, y1 (inclusive pixel indices)."""
+    s = masks.shape[-1]
+    idx = torch.arange(s, device=masks.device, dtype=torch.float32)
+    rows, cols = masks.any(2), masks.any(1)
+    big = torch.full_like(idx, 1e9)
+    x0 = torch.where(cols, idx, big).amin(1)
+    x1 = torch.where(cols, idx, -big).amax(1)
+    y0 = torch.where(rows, idx, big).amin(1)
+    y1 = torch.where(rows, idx, -big).amax(1)
+    return torch.stack([x0, y0, x1, y1], 1)
+
+
+def _sample_pixel(region: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A uniformly random pixel of each (B, S, S) region -> (B, 2) (x, y) and whether it exists."""
+    b, s, _ = region.shape
+    noise = torch.rand(region.shape, generator=gen, device=region.device)
+    flat = (noise * region).view(b, -1)
+    index = flat.argmax(1)
+    ok = region.view(b, -1).any(1)
+    xy = torch.stack([index % s, index // s], 1).float()
+    return xy, ok
+
+
+def sample_prompts(masks: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """-> points (B, 6, 2), labels (B, 6), multimask (B,) for a batch of (B, S, S) masks."""
+    b, s, _ = masks.shape
+    device = masks.device
+    r = lambda: torch.rand(b, generator=gen, device=device)  # noqa: E731
+    kind = r()  # <0.35 box, <0.65 one point, <0.85 points, else box + points
+    use_box = (kind < 0.35) | (kind >= 0.85)
+    one_point = (kind >= 0.35) & (kind < 0.65)
+    points = torch.zeros(b, MAX_POINTS + 2, 2, device=device)
+    labels = torch.full((b, MAX_POINTS + 2), PAD_LABEL, device=device, dtype=torch.long)
+
+    box = _bbox(masks)
+    side = (box[:, 2:] - box[:, :2] + 1).repeat(1, 2)
+    jitter = torch.randn(b, 4, generator=gen, device=device) * 0.07 * side
+    jitter = jitter.clamp(-(0.15 * side).clamp(min=2), (0.15 * side).clamp(min=2))
+    loosen = (r() < 0.3)[:, None] * torch.rand(b, 1, generator=gen, device=device) * 0.15 * side
+    loosen = loosen * torch.tensor([-1.0, -1.0, 1.0, 1.0], device=device)
+    box = (box + jitter + loosen).clamp(0, s - 1)
+    box[:, 2:] = torch.maximum(box[:, 2:], box[:, :2] + 1)
+    points[:, MAX_POINTS:] = torch.where(use_box[:, None, None], box.view(b, 2, 2), points[:, MAX_POINTS:])
+    box_labels = torch.tensor([BOX_TL, BOX_BR], device=device).expand(b, 2)
+    labels[:, MAX_POINTS:] = torch.where(use_box[:, None], box_labels, labels[:, MAX_POINTS:])
+
+    eroded = -F.max_pool2d(-masks.float()[:, None], 5, 1, 2)[:, 0] > 0.5
+    inner = torch.where(eroded.view(b, -1).any(1)[:, None, None], eroded, masks)
+    reach = s // 8  # negatives come from a band around the structure (separable dilation: cheap)
+    near = F.max_pool2d(masks.float()[:, None], (1, 2 * reach + 1), 1, (0, reach))
+    near = F.max_pool2d(near, (2 * reach + 1, 1), 1, (reach, 0))[:, 0] > 0.5
+    outside = near & ~masks
+    n_pos = torch.where(one_point, 1, 1 + (r() * 2).long())  # 1..2 positives when several
+    n_neg = torch.where(one_point, 0, (r() * 3).long())  # 0..2 negatives
+    n_neg = torch.where(~use_box & ~one_point & (n_pos + n_neg < 2), torch.ones_like(n_neg), n_neg)
+    n_neg = torch.where(use_box & (kind < 0.35), torch.zeros_like(n_neg), n_neg)
+    n_pos = torch.where(use_box & (kind < 0.35), torch.zeros_like(n_pos), n_pos)
+    for slot in range(MAX_POINTS):
+        pos_xy, pos_ok = _sample_pixel(inner, gen)
+        neg_xy, neg_ok = _sample_pixel(outside, gen)
+        is_pos = slot < n_pos
+        is_neg = (slot >= n_pos) & (slot < n_pos + n_neg)
+        xy = torch.where(is_pos[:, None], pos_xy, neg_xy)
+        lab = torch.where(is_pos & pos_ok, POS_LABEL, torch.where(is_neg & neg_ok, NEG_LABEL, PAD_LABEL))
+        points[:, slot] = torch.where((lab != PAD_LABEL)[:, None], xy, points[:, slot])
+        labels[:, slot] = lab
+    return points, labels, one_point
+
+
+def mask_losses(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Focal (x20) + Dice per sample and mask: logits (B, K, S, S), target (B, 1, S, S) -> (B, K)."""
+    t = target.float().expand_as(logits)
+    p = torch.sigmoid(logits)
+    ce = F.binary_cross_entropy_with_logits(logits, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    alpha = 0.25 * t + 0.75 * (1 - t)
+    focal = (alpha * ce * (1 - p_t) ** 2).mean((2, 3))
+    dice = 1 - (2 * (p * t).sum((2, 3)) + 1) / (p.sum((2, 3)) + t.sum((2, 3)) + 1)
+    return 20 * focal + dice
+
+
+def _iou(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    pred = logits > 0
+    t = target.expand_as(pred)
+    inter = (pred & t).sum((2, 3)).float()
+    union = (pred | t).sum((2, 3)).float()
+    return inter / union.clamp(min=1)
+
+
+def sample_windows(masks: torch.Tensor, gen: torch.Generator, crop_prob: float = 0.65) -> torch.Tensor:
+    """Affine thetas (B, 2, 3) for the model's view of each sample: a zoomed crop around the
+    structure (as the tool's zoomed pass sees it) or the whole image, both with small random
+    rotation/scale and a left-right flip."""
+    b, s = masks.shape[0], masks.shape[-1]
+    device = masks.device
+    r = lambda: torch.rand(b, generator=gen, device=device)  # noqa: E731
+    box = _bbox(masks)
+    side = (box[:, 2:] - box[:, :2] + 1).amax(1) * (1 + 0.1 + 0.5 * r())
+    side = side.clamp(min=MIN_CROP_FRACTION * s)
+    cx = (box[:, 0] + box[:, 2] + 1) / 2 + (r() - 0.5) * 0.2 * side
+    cy = (box[:, 1] + box[:, 3] + 1) / 2 + (r() - 0.5) * 0.2 * side
+    crop = r() < crop_prob
+    side = torch.where(crop, side, torch.full_like(side, float(s)) * (1 + 0.12 * (2 * r() - 1)))
+    cx = torch.where(crop, cx, s / 2 + 0.06 * s * (2 * r() - 1))
+    cy = torch.where(crop, cy, s / 2 + 0.06 * s * (2 * r() - 1))
+    angle = (2 * r() - 1) * 0.1
+    flip = torch.where(r() < 0.5, -1.0, 1.0)
+    scale = side / s
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    return torch.stack([torch.stack([cos * flip, -sin, 2 * cx / s - 1], -1),
+                        torch.stack([sin * flip, cos, 2 * cy / s - 1], -1)], 1)
+
+
+def train_tiny_sam(seed: int = 0, out: Path | None = None, quick: bool = False, *,
+                   steps: int | None = None, images_per_step: int = 8, prompts_per_image: int = 2,
+                   n_chest: int | None = None, n_head: int | None = None, device: str | None = None,
+                   threads: int = 2, save_every: int = 50) -> Path:
+    """Train the embedded promptable segmenter on phantom prompts and write its checkpoint + log.
+
+    Samples are whole-image views and zoomed crops around a structure (what the tool's two passes
+    see), each with a random prompt; the checkpoint is also written every `save_every` steps.
+    """
+    from tools.device import pick_device
+
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    torch.set_num_threads(threads)
+    device = device or pick_device()
+    steps = steps or (30 if quick else 1500)
+    n_chest = n_chest or (30 if quick else 500)
+    n_head = n_head or (10 if quick else 120)
+    out = Path(out) if out else CHECKPOINT_DIR / f"{NAME}.pt"
+    log_path = out.with_name(out.stem + ".log.jsonl")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    started = time.time()
+    data = build_segmentation_set("train", n_chest, n_head, seed=seed)
+    cfg = TinySamConfig()
+    images = torch.from_numpy(data.images).to(device)
+    masks = torch.from_numpy(data.masks).to(device)
+    rng = np.random.default_rng(seed)
+    per_image = [np.flatnonzero(data.owner == i) for i in range(len(data.images))]
+    mask_weight = np.array([STRUCTURE_WEIGHT.get(n, 1.0) for n in data.names])
+    gen = torch.Generator(device=device).manual_seed(seed)
+
+    model = TinySam(cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.05)
+    log = log_path.open("w")
+    log.write(json.dumps({"event": "start", "seed": seed, "steps": steps, "images_per_step": images_per_step,
+                          "prompts_per_image": prompts_per_image, "device": device,
+                          "n_images": len(data.images), "n_masks": len(data.masks), "config": cfg.to_dict()}) + "\n")
+    log.flush()
+    extra = {"steps": steps, "images_per_step": images_per_step, "prompts_per_image": prompts_per_image,
+             "device": device, "n_chest": n_chest, "n_head": n_head}
+    size = cfg.image_size
+    model.train()
+    for step in range(1, steps + 1):
+        chosen = rng.choice(len(data.images), images_per_step, replace=False)
+        picks, owners = [], []
+        for image_index in chosen:
+            candidates = per_image[image_index]
+            prob = mask_weight[candidates] / mask_weight[candidates].sum()
+            picks.extend(rng.choice(candidates, prompts_per_image, replace=True, p=prob))
+            owners.extend([image_index] * prompts_per_image)
+        y_full = masks[torch.as_tensor(picks, device=device)]
+        theta = sample_windows(y_full, gen)
+        grid = F.affine_grid(theta, (len(picks), 1, size, size), align_corners=False)
+        x = F.grid_sample(images[torch.as_tensor(owners, device=device)][:, None], grid, mode="bilinear",
+                          padding_mode="zeros", align_corners=False)
+        y = F.grid_sample(y_full[:, None].float(), grid, mode="bilinear", padding_mode="zeros",
+                          align_corners=False)[:, 0] > 0.5
+        x = random_intensity(x, gen)
+        keep = y.flatten(1).sum(1) >= 3  # a structure that fell outside the view gives no prompt
+        if keep.sum() < 2:
+            continue
+        x, y = x[keep], y[keep]
+        points, labels, multimask = sample_prompts(y, gen)
+        logits, iou_pred = model(x, points, labels)
+        target = F.avg_pool2d(y[:, None].float(), 2) >= 0.5  # the decoder predicts at half resolution
+        losses = mask_losses(logits, target)
+        mask_loss = torch.where(multimask, losses[:, 1:].min(1).values, losses[:, 0]).mean()
+        iou_loss = F.mse_loss(iou_pred, _iou(logits.detach(), target))
+        loss = mask_loss + iou_loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        if step % 10 == 0 or step == steps:
+            log.write(json.dumps({"step": step, "loss": round(loss.item(), 4), "mask_loss": round(mask_loss.item(), 4),
+                                  "iou_loss": round(iou_loss.item(), 4), "seconds": round(time.time() - started, 1)}) + "\n")
+            log.flush()
+        if step % save_every == 0 and step < steps:
+            save_checkpoint(out, model.state_dict(), config=cfg.to_dict(), seed=seed, metrics={},
+                            extra={**extra, "completed_steps": step})
+    model.eval()
+    metrics = evaluate_tiny_sam(model, device=device, n=6 if quick else 30, seed=seed)
+    log.write(json.dumps({"event": "done", "val": metrics, "seconds": round(time.time() - started, 1)}) + "\n")
+    log.close()
+    save_checkpoint(out, model.state_dict(), config=cfg.to_dict(), seed=seed, metrics=metrics,
+                    extra={**extra, "completed_steps": steps})
+    return out
+
+
+@torch.no_grad()
+def evaluate_tiny_sam(model: TinySam, *, device: str, n: int, seed: int = 0, split: str = "val") -> dict[str, float]:
+    """Mean Dice on a split with a tight box and with one central click, through the tool's passes."""
+    from tools.perception.predictor import TinySamPredictor
+    from tools.perception.prompting import Prompt
+
+    data = build_segmentation_set(split, n, max(1, n // 3), seed=seed)
+    predictor = TinySamPredictor(model, device=device)
+    dice: dict[str, list[float]] = {"box": [], "point": []}
+    for mask, owner in zip(data.masks, data.owner):
+        image = data.images[owner]
+        rows, cols = np.nonzero(mask)
+        prompts = {"box": Prompt(box=np.array([cols.min(), rows.min(), cols.max(), rows.max()], np.float32)),
+                   "point": Prompt(points=_inner_point(mask)[None], labels=np.ones(1, np.int64))}
+        for kind, prompt in prompts.items():
+            pred = predictor.predict(image, prompt).logits > 0
+            dice[kind].append(2 * float((pred & mask).sum()) / max(float(pred.sum() + mask.sum()), 1.0))
+    return {f"dice_{k}": round(float(np.mean(v)), 4) for k, v in dice.items()}
+
+
+def _inner_point(mask: np.ndarray) -> np.ndarray:
+    """The mask pixel farthest from its boundary: a deterministic 'click in the middle'."""
+    from scipy import ndimage as ndi
+
+    dist = ndi.distance_transform_edt(mask)
+    y, x = np.unravel_index(int(dist.argmax()), mask.shape)
+    return np.array([x, y], np.float32)
