@@ -104,7 +104,8 @@ def _source_header(source: LoadedImage | None) -> Dataset | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if path.is_file():
-                return pydicom.dcmread(path, stop_before_pixels=True, force=True)
+                # a series loaded from a ZIP has the archive as its path: no header to copy
+                return pydicom.dcmread(path, stop_before_pixels=True) if source.kind == "dicom" else None
             if path.is_dir():
                 for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
                     try:
@@ -124,9 +125,12 @@ def _reference_header(header: Dataset | None, seed: str) -> Dataset | None:
         return None
     from tools.imaging.deid import deidentify_dataset
 
-    keep = {k: header.get(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
-                                        "FrameOfReferenceUID", "SOPClassUID") if k in header}
-    safe = deidentify_dataset(header, seed=seed)
+    try:
+        keep = {k: header.get(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
+                                            "FrameOfReferenceUID", "SOPClassUID") if k in header}
+        safe = deidentify_dataset(header, seed=seed)
+    except Exception:  # a header too damaged to de-identify is not copied at all
+        return None
     for keyword, value in keep.items():
         setattr(safe, keyword, value)
     return safe

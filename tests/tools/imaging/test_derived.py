@@ -114,3 +114,20 @@ def test_mask_falls_back_to_marked_sc(isolated_data_dir):
     out2 = write_derived_mask(phantom_mask, source=None, tool="segment_image", model="m", label="nodule",
                               background=np.random.default_rng(0).uniform(0, 1, (64, 64)))
     assert out2.png_path.is_file() and out2.dicom_type == "SC"
+
+
+def test_derived_from_a_zipped_series_source(inputs):
+    import zipfile
+
+    from imaging_helpers import write_series
+
+    files = write_series(inputs / "s", n=3)
+    archive = inputs / "s.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in files:
+            zf.write(p, p.name)
+    source = load_image(archive)
+    out = write_derived(source.pixels[1], tool="t", model="m", source=source, register=False)
+    ds = pydicom.dcmread(out.dicom_path)
+    assert str(ds.PatientName) == "SYNTHETIC^IMAGE" and "Doe" not in str(ds)
+    assert out.provenance["source_sop_instance_uid"] == source.source_uid
