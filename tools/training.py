@@ -16,4 +16,6 @@ TRAINERS: dict[str, str] = {
     "attribute-classifier": "tools.generative.classifier:train_attribute_classifier",
     "quality-reference": "tools.generative.quality:build_reference",
     "anomaly-calibration": "tools.generative.anomaly:calibrate",
+    "tiny_sam": "tools.perception.train_segmenter:train_tiny_sam",
+    "findings_cnn": "tools.perception.findings:train_findings_cnn",
 }

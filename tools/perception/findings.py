@@ -115,7 +115,7 @@ def build_findings_set(split: str, n_chest: int, n_head: int, seed: int = 0):
 # -- training ----------------------------------------------------------------------------------
 def train_findings_cnn(seed: int = 0, out: Path | None = None, quick: bool = False, *, steps: int | None = None,
                        batch: int = 16, n_chest: int | None = None, n_head: int | None = None,
-                       device: str | None = None, threads: int = 2) -> Path:
+                       device: str | None = None, threads: int = 1) -> Path:
     """Train the finding classifier + structure localiser on phantoms; write checkpoint and log."""
     from tools.device import pick_device
     from tools.perception.augment import random_affine, random_intensity

@@ -145,7 +145,7 @@ def sample_windows(masks: torch.Tensor, gen: torch.Generator, crop_prob: float =
 def train_tiny_sam(seed: int = 0, out: Path | None = None, quick: bool = False, *,
                    steps: int | None = None, images_per_step: int = 8, prompts_per_image: int = 2,
                    n_chest: int | None = None, n_head: int | None = None, device: str | None = None,
-                   threads: int = 2, save_every: int = 50) -> Path:
+                   threads: int = 1, save_every: int = 50) -> Path:
     """Train the embedded promptable segmenter on phantom prompts and write its checkpoint + log.
 
     Samples are whole-image views and zoomed crops around a structure (what the tool's two passes
@@ -157,7 +157,7 @@ def train_tiny_sam(seed: int = 0, out: Path | None = None, quick: bool = False, 
     np.random.seed(seed)
     torch.set_num_threads(threads)
     device = device or pick_device()
-    steps = steps or (30 if quick else 1500)
+    steps = steps or (30 if quick else 600)
     n_chest = n_chest or (30 if quick else 500)
     n_head = n_head or (10 if quick else 120)
     out = Path(out) if out else CHECKPOINT_DIR / f"{NAME}.pt"
