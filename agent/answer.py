@@ -8,6 +8,7 @@ threshold the answer says so plainly and the model is not asked to guess.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -34,6 +35,22 @@ class Answer:
 
 def _field(snippet: Any, name: str) -> str:
     return str(snippet.get(name, "") if isinstance(snippet, dict) else getattr(snippet, name, ""))
+
+
+SNIPPETS_IN_PROMPT = 4  # each one costs ~200 tokens of prompt processing on a CPU
+SNIPPET_CHARS = 700
+
+
+def for_prompt(snippets: list[Any]) -> list[Any]:
+    """The best few snippets, each cut to a length a small CPU model reads in seconds."""
+    out = []
+    for snippet in list(snippets)[:SNIPPETS_IN_PROMPT]:
+        text = _field(snippet, "text")
+        if len(text) > SNIPPET_CHARS:
+            cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+            snippet = {**snippet, "text": cut} if isinstance(snippet, dict) else dataclasses.replace(snippet, text=cut)
+        out.append(snippet)
+    return out
 
 
 def fence(snippets: list[Any]) -> str:
@@ -103,7 +120,7 @@ def stream_answer(question: str, k: int = 5, *, llm: Any | None = None) -> Itera
     from agent.llm.runtime import get_llm
 
     question = clean_text(question, what="question")
-    snippets = _retrieve(question, k)
+    snippets = for_prompt(_retrieve(question, k))
     if not snippets:
         text = load_prompt("no_sources")
         yield text

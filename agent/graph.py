@@ -230,7 +230,7 @@ def tool_node(state: TurnState) -> dict[str, Any]:
 
 def _answer_prompt(state: TurnState) -> tuple[list[dict[str, str]], list[Any]]:
     """Messages for the answering model, and the snippets its [n] markers refer to."""
-    from agent.answer import fence
+    from agent.answer import fence, for_prompt
 
     request = state["request"]
     run = state.get("tool_run")
@@ -240,7 +240,7 @@ def _answer_prompt(state: TurnState) -> tuple[list[dict[str, str]], list[Any]]:
     if run is None:
         user = request
     elif run["name"] == "search_knowledge" and run["ok"]:
-        snippets = (run.get("result") or {}).get("snippets") or []
+        snippets = for_prompt((run.get("result") or {}).get("snippets") or [])
         user = load_prompt("knowledge_result").replace("{request}", request).replace("{snippets}", fence(snippets))
     else:
         payload = _visible_result(run["result"]) if run["ok"] else {"error": run["error"], "hint": run.get("hint")}

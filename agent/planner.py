@@ -28,7 +28,6 @@ from agent.text_input import clean_text
 from tools.registry import CATALOGUE, TOOLS
 
 PLAN_MAX_TOKENS = 96
-HISTORY_TURNS = 2
 
 # Arguments the code fills instead of the model (a small model copies ids and long text badly).
 FILLED_BY_CODE = {"image", "report"}
@@ -93,7 +92,12 @@ def model_args(tool: str) -> dict[str, dict[str, Any]]:
     return {name: _simplify(properties[name]) for name in offered if name in properties}
 
 
-def decision_schema() -> dict[str, Any]:
+def needs_image(tool: str) -> bool:
+    field_info = TOOLS[tool].args_model.model_fields.get("image")
+    return field_info is not None and field_info.is_required()
+
+
+def decision_schema(without_image_tools: bool = False) -> dict[str, Any]:
     """JSON schema of a decision: one branch per catalogue tool, plus the no-tool branch."""
     branches = [
         {"type": "object",
@@ -101,7 +105,7 @@ def decision_schema() -> dict[str, Any]:
                         "args": {"type": "object", "properties": model_args(spec.name),
                                  "additionalProperties": False}},
          "required": ["tool", "args"], "additionalProperties": False}
-        for spec in CATALOGUE
+        for spec in CATALOGUE if not (without_image_tools and needs_image(spec.name))
     ]
     branches.append({"type": "object",
                      "properties": {"tool": {"type": "null"},
@@ -210,6 +214,17 @@ def ground_args(tool: str, args: dict[str, Any], request: str) -> dict[str, Any]
     return kept
 
 
+_QUESTION = re.compile(r"^\W*(how|what|why|when|which|who|where|explain|define|tell me about|is it true|"
+                       r"can you explain|what's|whats|difference)\b", re.IGNORECASE)
+_POINTS_AT_IMAGE = re.compile(r"\b(this|these|that|my|the|attached|uploaded)\s+(image|scan|study|picture|x-?ray|ct|mri?|film|slice|series)\b|\bhere\b|\bin it\b",
+                              re.IGNORECASE)
+
+
+def is_general_question(text: str) -> bool:
+    """A question about a topic rather than about a particular image."""
+    return bool(_QUESTION.search(text)) and not _POINTS_AT_IMAGE.search(text)
+
+
 def _tidy_value(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip()
@@ -262,20 +277,22 @@ def _finish(tool: str | None, args: dict[str, Any], request: str, image: str | N
 
 # -- the model call -------------------------------------------------------------------------
 
-def _history_messages(history: list[dict[str, Any]] | None) -> list[dict[str, str]]:
-    """The last few planner exchanges (request → decision JSON), so 'now do img-3' has context."""
-    if not history:
-        return []
-    pairs: list[dict[str, str]] = []
-    for item in history:
-        role, content = item.get("role"), item.get("content")
-        if role in {"user", "assistant"} and isinstance(content, str) and content.strip():
-            pairs.append({"role": role, "content": content.strip()[:600]})
-    return pairs[-2 * HISTORY_TURNS:]
+def previous_request(history: list[dict[str, Any]] | None) -> str | None:
+    """The user's last request, for follow-ups such as "now at 8x" or "same for img-3".
+
+    Earlier decisions are deliberately not shown: a small model copies them, so one wrong
+    routing would repeat for the rest of the conversation.
+    """
+    for item in reversed(history or []):
+        content = item.get("content")
+        if item.get("role") == "user" and isinstance(content, str) and content.strip():
+            return " ".join(content.split())[:300]
+    return None
 
 
-def user_message(request: str, has_image: bool) -> str:
-    return f"Image attached: {'yes' if has_image else 'no'}\nRequest: {request}"
+def user_message(request: str, has_image: bool, previous: str | None = None) -> str:
+    context = f"Previous request (context only): {previous}\n" if previous else ""
+    return f"{context}Image attached: {'yes' if has_image else 'no'}\nRequest: {request}"
 
 
 _prefilled: set[int] = set()
@@ -297,16 +314,17 @@ def plan(request: str, image: str | None = None, history: list[dict[str, Any]] |
     """Decide which tool (if any) serves `request`; nothing is executed.
 
     `image` is the image the request is about when the text does not name one (the `--image`
-    argument, or the session's most recent image). `history` holds earlier planner exchanges as
-    chat messages (user request, assistant decision JSON).
+    argument, or the session's most recent image). `history` is the conversation so far as chat
+    messages; only the last user request is used, as context for follow-ups.
     """
     text = clean_text(request)
     llm = llm or get_llm()
     warm(llm)
     has_image = bool(image or image_in_text(text))
-    messages = [{"role": "system", "content": static_prompt()}, *_history_messages(history),
-                {"role": "user", "content": user_message(text, has_image)}]
-    history_text = "\n".join(m["content"] for m in _history_messages(history) if m["role"] == "user")
+    previous = previous_request(history)
+    messages = [{"role": "system", "content": static_prompt()},
+                {"role": "user", "content": user_message(text, has_image, previous)}]
+    history_text = previous or ""
     schema = decision_schema()
     raw = llm.chat(messages, max_tokens=PLAN_MAX_TOKENS, temperature=0.0, json_schema=schema)
     call = parse_tool_call(raw)
@@ -320,6 +338,14 @@ def plan(request: str, image: str | None = None, history: list[dict[str, Any]] |
         if call is None or (call[0] is not None and call[0] not in TOOLS):
             return Decision(None, {}, raw=raw, repaired=True)
     tool, args = call
+    if tool is not None and needs_image(tool) and not has_image and is_general_question(text):
+        # "How does anomaly detection work?" is not a request to run it: with no image anywhere,
+        # ask again with only the tools that need none.
+        retry_raw = llm.chat(messages, max_tokens=PLAN_MAX_TOKENS, temperature=0.0,
+                             json_schema=decision_schema(without_image_tools=True))
+        retry = parse_tool_call(retry_raw)
+        if retry is not None and (retry[0] is None or retry[0] in TOOLS):
+            (tool, args), raw, repaired = retry, retry_raw, True
     return _finish(tool, args, text, image, history_text, raw, repaired)
 
 

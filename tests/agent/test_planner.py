@@ -108,7 +108,9 @@ def test_history_reaches_the_model(fake_llm):
     decision = plan("now 8x", image="img-1", history=history)
     assert decision.args == {"image": "img-1", "acceleration": 8}
     sent = llm.calls[0]["messages"]
-    assert sent[1]["content"] == "reconstruct img-1 at 4x" and sent[-1]["content"].endswith("now 8x")
+    assert len(sent) == 2  # earlier decisions are not replayed: a small model would copy them
+    assert "Previous request (context only): reconstruct img-1 at 4x" in sent[-1]["content"]
+    assert sent[-1]["content"].endswith("Request: now 8x")
 
 
 def test_helpers():
@@ -116,3 +118,30 @@ def test_helpers():
     assert image_in_text("compare IMG-3 and img-4") == "img-4"
     assert image_in_text("segment the heart") is None
     assert report_in_text("simplify") is None
+
+
+def test_topic_question_without_image_is_replanned_without_image_tools(fake_llm):
+    from agent.llm.runtime import CallStats
+
+    llm = fake_llm()
+    offered: list[set] = []
+
+    def stream(messages, *, json_schema=None, **kwargs):
+        names = {b["properties"]["tool"].get("const") for b in json_schema["oneOf"]}
+        offered.append(names)
+        llm.last_stats = CallStats()
+        choice = "detect_anomaly" if "detect_anomaly" in names else "search_knowledge"
+        args = {} if choice == "detect_anomaly" else {"query": "anomaly detection"}
+        yield json.dumps({"tool": choice, "args": args})
+
+    llm.stream = stream
+    decision = plan("how does anomaly detection with generative models work")
+    assert decision.to_dict() == {"tool": "search_knowledge", "args": {"query": "anomaly detection"}}
+    assert "detect_anomaly" in offered[0] and "detect_anomaly" not in offered[1]
+    # With an image attached the same kind of question keeps the image tool.
+    offered.clear()
+    assert plan("what is unusual here?", image="img-1").tool == "detect_anomaly" and len(offered) == 1
+    # A request to act on an image that is not there keeps the tool and reports what is missing.
+    offered.clear()
+    decision = plan("find anomalies in this scan")
+    assert decision.tool == "detect_anomaly" and decision.missing == ["image"] and len(offered) == 1
