@@ -53,16 +53,3 @@ def small_sam_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "sam-small"
     SamModel(cfg).save_pretrained(folder)
     return folder
-
-
-class FakeLLM:
-    """Stands in for the local LLM: records the messages and answers with a fixed text."""
-
-    def __init__(self, reply: str | None = None, fail: bool = False) -> None:
-        self.reply, self.fail, self.calls = reply, fail, []
-
-    def chat(self, messages, **kwargs):
-        self.calls.append(messages)
-        if self.fail:
-            raise RuntimeError("model file missing")
-        return self.reply if self.reply is not None else "The image was measured."
