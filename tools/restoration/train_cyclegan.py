@@ -24,6 +24,7 @@ NAME = "mr_ct_cyclegan"
 SIZE = 128
 CROP = 64
 LAMBDA_CYCLE, LAMBDA_IDENTITY = 10.0, 5.0
+SAVE_EVERY = 150
 
 
 def unpaired_sets(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +84,7 @@ def train_mr_ct_cyclegan(seed: int = 0, out: Path | None = None, quick: bool = F
     ckpt, log_path = output_paths(NAME, out)
     log = TrainLog(log_path)
     rng = np.random.default_rng(seed)
-    n_train, n_val, iters, batch = (6, 3, 4, 1) if quick else (300, 16, 1600, 4)
+    n_train, n_val, iters, batch = (6, 3, 4, 1) if quick else (300, 16, 600, 2)
     mr, ct = unpaired_sets(n_train)
     val_mr, val_ct, val_heads = paired_val(n_val)
     # Baseline mapping from the unpaired marginals: MR [-1, 1] -> HU.
@@ -118,21 +119,21 @@ def train_mr_ct_cyclegan(seed: int = 0, out: Path | None = None, quick: bool = F
         sched_d.step()
         for key, val in (("g_adv", adv), ("cycle", cycle), ("identity", identity), ("d", loss_d)):
             sums[key] += float(val.item())
-        if step % 100 == 0 or step == iters:
-            count = 100 if step % 100 == 0 else step % 100
+        if step % 50 == 0 or step == iters:
+            count = 50 if step % 50 == 0 else step % 50
             log.write(event="train", step=step, **{k: v / count for k, v in sums.items()}, lr=sched_g.get_last_lr()[0])
             sums = dict.fromkeys(sums, 0.0)
-        if step % 400 == 0 and step != iters:
-            log.write(event="val", step=step, **evaluate(g_mr2ct, val_mr, val_ct, val_heads, mapping))
-    metrics = evaluate(g_mr2ct, val_mr, val_ct, val_heads, mapping)
-    log.write(event="val", step=iters, **metrics)
-    config = {"net": g_config, "discriminator": d_config, "size": SIZE, "crop": CROP, "iters": iters, "batch": batch,
-              "n_train_mr": n_train, "n_train_ct": n_train, "unpaired": "MR from split seed 0, CT from split seed 1",
-              "lambda_cycle": LAMBDA_CYCLE, "lambda_identity": LAMBDA_IDENTITY, "intensity_mapping": mapping,
-              "quick": quick}
-    state = {"mr_to_ct": g_mr2ct.state_dict(), "ct_to_mr": g_ct2mr.state_dict()}
-    sha = save_checkpoint(ckpt, state, config, seed, metrics)
-    log.write(event="saved", path=str(ckpt), sha256=sha)
+        if step % SAVE_EVERY == 0 or step == iters:
+            # Saved as it goes, so an interrupted run still leaves a usable, evaluated checkpoint.
+            metrics = evaluate(g_mr2ct, val_mr, val_ct, val_heads, mapping)
+            log.write(event="val", step=step, **metrics)
+            config = {"net": g_config, "discriminator": d_config, "size": SIZE, "crop": CROP, "iters": iters,
+                      "batch": batch, "step": step, "n_train_mr": n_train, "n_train_ct": n_train,
+                      "unpaired": "MR from split seed 0, CT from split seed 1", "lambda_cycle": LAMBDA_CYCLE,
+                      "lambda_identity": LAMBDA_IDENTITY, "intensity_mapping": mapping, "quick": quick}
+            state = {"mr_to_ct": g_mr2ct.state_dict(), "ct_to_mr": g_ct2mr.state_dict()}
+            sha = save_checkpoint(ckpt, state, config, seed, metrics)
+            log.write(event="saved", step=step, path=str(ckpt), sha256=sha)
     return ckpt
 
 

@@ -77,7 +77,7 @@ def train_ct_denoiser(seed: int = 0, out: Path | None = None, quick: bool = Fals
     ckpt, log_path = output_paths(NAME, out)
     log = TrainLog(log_path)
     rng = np.random.default_rng(seed)
-    n_train, n_val, iters, batch = (12, 4, 20, 4) if quick else (300, 16, 2400, 16)
+    n_train, n_val, iters, batch = (12, 4, 20, 4) if quick else (200, 16, 1400, 16)
     noisy, clean = make_pairs(n_train, "train", rng)
     val_noisy, val_clean = make_pairs(n_val, "val", np.random.default_rng(seed + 1), eval_dose=0.25)
     log.write(event="data", pairs=len(noisy), val=len(val_noisy), size=SIZE, crop=CROP)

@@ -99,10 +99,10 @@ def train_mri_recon(seed: int = 0, out: Path | None = None, quick: bool = False)
     ckpt, log_path = output_paths(NAME, out)
     log = TrainLog(log_path)
     rng = np.random.default_rng(seed)
-    n_train, n_val, iters, batch = (8, 3, 10, 2) if quick else (400, 16, 1500, 4)
+    n_train, n_val, iters, batch = (8, 3, 10, 2) if quick else (400, 16, 1000, 4)
     images, val_images = load_images(n_train, "train"), load_images(n_val, "val")
     log.write(event="data", train=len(images), val=len(val_images), size=SIZE)
-    net_config = {"features": [16, 32, 64, 128, 128, 16]}
+    net_config = {"features": [16, 16, 32, 64, 128, 16]}
     net = build_reconstructor(**net_config)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iters, eta_min=1e-5)
