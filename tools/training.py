@@ -18,4 +18,5 @@ TRAINERS: dict[str, str] = {
     "anomaly-calibration": "tools.generative.anomaly:calibrate",
     "tiny_sam": "tools.perception.train_segmenter:train_tiny_sam",
     "findings_cnn": "tools.perception.findings:train_findings_cnn",
+    "lesion_cnn": "tools.perception.lesions:train_lesion_cnn",
 }

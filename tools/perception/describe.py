@@ -22,13 +22,20 @@ from tools.schemas import Flag
 STRUCTURES = {"chest": ("right lung", "left lung", "heart"), "head": ("brain", "ventricles")}
 LESION_WORD = {"chest": "nodule", "head": "lesion"}
 HEADER = "DICOM header (de-identified)"
-CLASSIFIER = "finding classifier (findings_cnn, trained on phantoms)"
+CLASSIFIER = "image-family classifier (findings_cnn, trained on phantoms)"
+LOCALISER = "structure localiser (findings_cnn)"
+LESION = "lesion classifier (lesion_cnn, per lung or brain half, trained on phantoms)"
 
 
 def describe_image(args: DescribeImageArgs) -> DescribeImageResult:
     from tools.imaging.load import load_image
     from tools.perception.preprocess import normalize_for_model, to_grayscale_2d
 
+    backend = (args.backend or "facts").lower()
+    if backend == "vlm":  # fail fast, before any measuring, when the multimodal model is not there
+        from tools.perception.vlm import resolve_paths
+
+        resolve_paths(args.vlm_model, args.vlm_mmproj)
     loaded = load_image(args.image)
     gray, warnings = to_grayscale_2d(loaded.pixels)
     modality = (loaded.modality or "OT").upper()
@@ -44,7 +51,6 @@ def describe_image(args: DescribeImageArgs) -> DescribeImageResult:
     facts_text = " ".join(f.statement for f in sheet.facts)
     result = DescribeImageResult(facts=sheet.facts, facts_text=facts_text, text=facts_text, worded_by="facts",
                                  question=args.question)
-    backend = (args.backend or "facts").lower()
     if backend == "vlm":
         from tools.perception.vlm import describe_with_vlm
 
@@ -114,9 +120,10 @@ def _patient_left_is_image_right(loaded) -> bool:
 
 
 def _model_facts(sheet: FactSheet, loaded, image: np.ndarray, warnings: list[str]) -> None:
+    from tools.perception.analysis import analyse
     from tools.perception.findings import get_findings_model
     from tools.perception.segment import run_segmentation
-    from tools.perception.targets import locate_target
+    from tools.perception.targets import locate_lesion, locate_target
 
     prediction = get_findings_model().predict(image)
     family, family_source = _family(loaded, prediction)
@@ -136,27 +143,33 @@ def _model_facts(sheet: FactSheet, loaded, image: np.ndarray, warnings: list[str
             located = locate_target(name, prediction, height, width)
         except RadagentError:
             sheet.add(f"structure_{name.replace(' ', '_')}", f"The {name} was not found by the structure localiser.",
-                      False, "", "structure localiser (findings_cnn)")
+                      False, "", LOCALISER)
             continue
         outcome = run_segmentation(image, located.prompt)
         _area_fact(sheet, f"structure_{name.replace(' ', '_')}", f"The {name}", outcome.mask, spacing, outcome.backend)
 
+    analysis = analyse(image, family)
     lesion_word = LESION_WORD[family]
-    prob = rounded(prediction.lesion_prob, 2)
-    if prediction.lesion_prob < 0.5:
-        sheet.add("lesion_present", f"No {lesion_word} was detected (classifier probability of a {lesion_word} "
-                                    f"{fmt(prob, 2)}).", False, "", CLASSIFIER)
+    best = analysis.best_lesion
+    if best is None:
+        sheet.add("lesion_present", f"The regions a {lesion_word} is looked for in were not found, "
+                                    f"so no {lesion_word} finding was made.", None, "", LESION)
+        return
+    prob = rounded(best.prob, 2)
+    if best.prob < 0.5:
+        sheet.add("lesion_present", f"No {lesion_word} was detected (highest classifier probability of a "
+                                    f"{lesion_word} {fmt(prob, 2)}).", False, "", LESION)
         return
     sheet.add("lesion_present", f"A {lesion_word} is probably present (classifier probability {fmt(prob, 2)}).",
-              True, "", CLASSIFIER)
-    side_prob = rounded(prediction.side_prob, 2)
-    sheet.add("lesion_side", f"The {lesion_word} is in the patient's {prediction.side} side "
-                             f"(classifier probability {fmt(side_prob, 2)}).", prediction.side, "", CLASSIFIER)
-    size_prob = rounded(prediction.size_prob, 2)
-    sheet.add("lesion_size_class", f"The {lesion_word} size class is {prediction.size_class} "
-                                   f"(classifier probability {fmt(size_prob, 2)}).", prediction.size_class, "", CLASSIFIER)
+              True, "", LESION)
+    sheet.add("lesion_side", f"The {lesion_word} is on the patient's {best.side} side "
+                             f"(found in the {best.side} {'lung' if family == 'chest' else 'half of the brain'}).",
+              best.side, "", LESION)
+    size_prob = rounded(best.size_prob, 2)
+    sheet.add("lesion_size_class", f"The {lesion_word} size class is {best.size_class} "
+                                   f"(classifier probability {fmt(size_prob, 2)}).", best.size_class, "", LESION)
     try:
-        located = locate_target("lesion", prediction, height, width)
+        located = locate_lesion(lesion_word, analysis, height, width)
     except RadagentError:
         warnings.append(f"The {lesion_word} could not be localised for measurement.")
         return
@@ -164,7 +177,8 @@ def _model_facts(sheet: FactSheet, loaded, image: np.ndarray, warnings: list[str
     if not outcome.mask.any():
         warnings.append(f"The segmenter found no {lesion_word} outline at the localised position.")
         return
-    _area_fact(sheet, "lesion_area", f"The segmented {lesion_word}", outcome.mask, spacing, outcome.backend)
+    _area_fact(sheet, "lesion_area", f"The segmented {lesion_word}", outcome.mask, spacing, outcome.backend,
+               organ=False)
     cols = np.nonzero(outcome.mask)[1]
     on_image_right = cols.mean() > width / 2
     side = "left" if on_image_right == left_on_right else "right"
@@ -177,12 +191,16 @@ def _model_facts(sheet: FactSheet, loaded, image: np.ndarray, warnings: list[str
                   diameter, "mm", f"segmenter ({outcome.backend}) mask area")
 
 
-def _area_fact(sheet: FactSheet, id: str, subject: str, mask: np.ndarray, spacing, backend: str) -> None:
+def _area_fact(sheet: FactSheet, id: str, subject: str, mask: np.ndarray, spacing, backend: str,
+               organ: bool = True) -> None:
     pixels = int(mask.sum())
     source = f"segmenter ({backend}) mask"
-    if spacing:
+    if spacing and organ:
         area = rounded(pixels * spacing[0] * spacing[1] / 100.0)  # cm² reads better for organs
         sheet.add(id, f"{subject} measures {fmt(area)} cm² in this image.", area, "cm²", source)
+    elif spacing:
+        area = rounded(pixels * spacing[0] * spacing[1])
+        sheet.add(id, f"{subject} measures {fmt(area)} mm² in this image.", area, "mm²", source)
     else:
         sheet.add(id, f"{subject} covers {pixels} pixels in this image.", pixels, "px", source)
 

@@ -1,9 +1,11 @@
-"""The finding classifier and structure localiser the describer and named-structure prompts use.
+"""The image-family classifier and structure localiser the describer and named-structure prompts use.
 
-One small CNN, trained on chest and head phantoms, answers: which family is this (chest
-radiograph or head slice), is a lesion present, on which PATIENT side, and of which size class;
-a coarse segmentation head (stride 4) localises the named structures, which gives the box that a
-named-structure prompt ("left lung", "nodule") hands to the promptable segmenter.
+One small CNN, trained on chest and head phantoms, answers which family an image is (chest
+radiograph or head slice), and its coarse segmentation head (stride 4) localises the named
+structures (lungs, heart, brain, ventricles), which gives the box that a named-structure prompt
+("left lung") hands to the promptable segmenter. Its whole-image lesion heads are auxiliary
+training targets only: at this input size a nodule is a few pixels, so lesion findings come from
+the per-region classifier in `tools.perception.lesions`, which looks inside each localised region.
 """
 
 from __future__ import annotations
@@ -69,12 +71,7 @@ class FindingsNet(nn.Module):
 class FindingsPrediction:
     family: str
     family_prob: float
-    lesion_prob: float
-    side: str
-    side_prob: float
-    size_class: str
-    size_prob: float
-    heatmaps: np.ndarray  # (C, S/4, S/4) probabilities in the model frame
+    heatmaps: np.ndarray  # (C, S/4, S/4) structure probabilities in the model frame
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -209,14 +206,8 @@ class FindingsModel:
         box = Letterbox(*image.shape, size=IMAGE_SIZE)
         out = self.net(box.to_model(image))
         fam = torch.softmax(out["family"][0], 0)
-        side = torch.softmax(out["side"][0], 0)
-        size = torch.softmax(out["size"][0], 0)
-        return FindingsPrediction(
-            family=FAMILIES[int(fam.argmax())], family_prob=float(fam.max()),
-            lesion_prob=float(torch.sigmoid(out["lesion"][0])),
-            side=SIDES[int(side.argmax())], side_prob=float(side.max()),
-            size_class=SIZE_CLASSES[int(size.argmax())], size_prob=float(size.max()),
-            heatmaps=torch.sigmoid(out["seg"][0]).numpy())
+        return FindingsPrediction(family=FAMILIES[int(fam.argmax())], family_prob=float(fam.max()),
+                                  heatmaps=torch.sigmoid(out["seg"][0]).numpy())
 
 
 _MODEL: FindingsModel | None = None

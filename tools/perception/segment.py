@@ -91,9 +91,14 @@ def _prompt(args: SegmentImageArgs, image: np.ndarray) -> tuple[Prompt, str, str
         label = args.target.strip() if args.target else ""
         return prompt, label, "user prompt", warnings
     from tools.perception.findings import get_findings_model
-    from tools.perception.targets import locate_target
+    from tools.perception.targets import is_lesion_target, locate_lesion, locate_target
 
-    located = locate_target(args.target, get_findings_model().predict(image), height, width)
+    if is_lesion_target(args.target):
+        from tools.perception.analysis import analyse
+
+        located = locate_lesion(args.target, analyse(image), height, width)
+    else:
+        located = locate_target(args.target, get_findings_model().predict(image), height, width)
     warnings = []
     if located.confidence < 0.7:
         warnings.append(f"The {located.label} was localised with low confidence ({located.confidence:.2f}); check the box.")

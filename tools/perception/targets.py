@@ -1,7 +1,8 @@
 """Named structures ("left lung", "heart", "nodule") turned into prompts the segmenter can take.
 
-The finding CNN's coarse segmentation head localises each structure; its largest confident
-component becomes a box (a lesion also gets its peak as a positive point). Sides are the
+The localiser CNN's coarse segmentation head localises each anatomical structure; its largest
+confident component becomes a box. A lesion comes from the per-region lesion classifier: the box
+around its heat blob plus its peak as a positive point. Sides are the
 PATIENT's: on a frontal radiograph or an axial slice in radiological display, the patient's left
 is on the image right, and the localiser was trained with masks named that way.
 """
@@ -62,9 +63,36 @@ def canonical_target(text: str) -> tuple[str, tuple[str, ...]]:
                             f"Named targets: {', '.join(names)}; or give a point or a box instead.")
 
 
+def is_lesion_target(target: str) -> bool:
+    return canonical_target(target)[1] == ("lesion",)
+
+
+def locate_lesion(target: str, analysis, height: int, width: int) -> TargetPrompt:
+    """A point on the most likely lesion and a box around its heat blob (with some margin)."""
+    label, _ = canonical_target(target)
+    best = analysis.best_lesion
+    if best is None or best.prob < 0.5:
+        prob = 0.0 if best is None else best.prob
+        raise NotFoundError(
+            f"The lesion classifier found no {label} in this image (highest probability {prob:.2f}).",
+            "If you see one, give a point (--point x,y) or a box (--box x0,y0,x1,y1) on it.",
+        )
+    x0, y0, x1, y1 = best.blob_box
+    pad_x, pad_y = 0.5 * (x1 - x0), 0.5 * (y1 - y0)
+    box = np.array([max(x0 - pad_x, 0), max(y0 - pad_y, 0), min(x1 + pad_x, width - 1), min(y1 + pad_y, height - 1)],
+                   np.float32)
+    px, py = best.peak_xy
+    point = np.array([[min(max(px, 0), width - 1), min(max(py, 0), height - 1)]], np.float32)
+    return TargetPrompt(label=label, prompt=Prompt(point, np.ones(1, np.int64), box), confidence=best.prob,
+                        source=f"point and box from the lesion classifier (lesion_cnn, probability {best.prob:.2f}, "
+                               f"patient's {best.side} side)")
+
+
 def locate_target(target: str, prediction: FindingsPrediction, height: int, width: int) -> TargetPrompt:
-    """A box (and, for lesions, a point) for `target` on an image of `height` x `width` pixels."""
+    """A box for an anatomical `target` on an image of `height` x `width` pixels."""
     label, channels = canonical_target(target)
+    if channels == ("lesion",):
+        raise InvalidInputError(f"'{target}' is a lesion: use locate_lesion.", "")
     maps = np.stack([prediction.heatmaps[CHANNELS.index(c)] for c in channels])
     region = np.zeros(maps.shape[1:], bool)
     peak = 0.0
@@ -88,14 +116,7 @@ def locate_target(target: str, prediction: FindingsPrediction, height: int, widt
     box = np.array([x0 / scale, y0 / scale, x1 / scale, y1 / scale], np.float32)
     box[[0, 2]] = np.clip(box[[0, 2]], 0, width - 1)
     box[[1, 3]] = np.clip(box[[1, 3]], 0, height - 1)
-    points = np.zeros((0, 2), np.float32)
-    labels = np.zeros((0,), np.int64)
-    if channels == ("lesion",):
-        heat = maps[0] * region
-        r, c = np.unravel_index(int(heat.argmax()), heat.shape)
-        points = np.array([[min((c + 0.5) * STRIDE / scale, width - 1), min((r + 0.5) * STRIDE / scale, height - 1)]], np.float32)
-        labels = np.ones(1, np.int64)
-    return TargetPrompt(label=label, prompt=Prompt(points, labels, box), confidence=peak,
+    return TargetPrompt(label=label, prompt=Prompt(box=box), confidence=peak,
                         source=f"box from the structure localiser (findings_cnn, peak probability {peak:.2f})")
 
 

@@ -23,6 +23,11 @@ def fast_models(monkeypatch, tmp_path):
     path = tmp_path / "findings.pt"
     save_checkpoint(path, findings.FindingsNet().state_dict(), config={"width": 16}, seed=0, metrics={})
     monkeypatch.setattr(findings, "_MODEL", findings.FindingsModel(path))
+    import tools.perception.lesions as lesions
+
+    lesion_path = tmp_path / "lesions.pt"
+    save_checkpoint(lesion_path, lesions.LesionNet().state_dict(), config={"width": 16}, seed=0, metrics={})
+    monkeypatch.setattr(lesions, "_MODEL", lesions.LesionModel(lesion_path))
     monkeypatch.setenv("RADAGENT_PERCEPTION__SEGMENTER_BACKEND", "classical")
     yield
     from agent.llm.runtime import set_llm
