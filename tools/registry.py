@@ -165,13 +165,21 @@ class ToolRun:
     seconds: float
 
 
-def run_tool(name: str, args: dict[str, Any] | BaseModel, *, user: str | None = None) -> ToolResult:
+def run_tool(name: str, args: dict[str, Any] | BaseModel, *, user: str | None = None,
+             require_approval: bool = False, role: str = "viewer") -> ToolResult:
     """Validate, run, and put care-relevant outputs in the review queue as pending.
 
     Every door (agent, CLI, UI) calls this, so review and audit happen in exactly one place.
+    With `require_approval`, a `confirm_before_run` tool runs only after an expert approved
+    this exact call (`agent.review.require_approval`); otherwise ReviewRequiredError names
+    the queued request.
     """
     spec = get_tool(name)
     parsed = validate_args(name, args)
+    if require_approval and spec.confirm_before_run:
+        from agent import review
+
+        review.require_approval(name, parsed.model_dump(mode="json"), user=user, role=role)
     func = spec.load_function()
     started = time.perf_counter()
     result = func(parsed)
@@ -185,5 +193,6 @@ def run_tool(name: str, args: dict[str, Any] | BaseModel, *, user: str | None = 
     review.audit(actor=user, action="tool_run", target=name,
                  detail={"args": parsed.model_dump(mode="json"), "seconds": round(elapsed, 4),
                          "review_id": result.review_id,
+                         "result_sha256": review._digest(result.model_dump(mode="json")),
                          "flags": [f.model_dump() for f in result.flags]})
     return result

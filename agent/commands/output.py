@@ -73,7 +73,8 @@ def run_tool_command(tool: str, args: dict[str, Any], as_json: bool) -> None:
     from tools.registry import run_tool
 
     settings = get_settings()
-    result = run_tool(tool, {k: v for k, v in args.items() if v is not None}, user=settings.user)
+    result = run_tool(tool, {k: v for k, v in args.items() if v is not None}, user=settings.user,
+                      require_approval=True, role=settings.role)
     emit(result, as_json)
     if not as_json and result.review == "pending":
         typer.echo(f"review: pending ({result.review_id}) - an expert must confirm before this is used.", err=True)
