@@ -14,7 +14,8 @@ import numpy as np
 from tools.perception.preprocess import normalize_for_model
 
 CHEST_STRUCTURES = ("left_lung", "right_lung", "lungs", "heart", "mediastinum", "nodule", "effusion")
-HEAD_STRUCTURES = ("skull", "brain", "ventricles", "lesion")
+# The skull is left out: a thin ring whose box is the brain's box, it taught box prompts to confuse the two.
+HEAD_STRUCTURES = ("brain", "ventricles", "lesion")
 MIN_AREA_PX = 6
 
 

@@ -1,4 +1,7 @@
-"""Prompt -> full-resolution mask with the embedded segmenter: whole-image pass, then zoomed pass.
+"""Prompt -> full-resolution mask with the embedded segmenter: find the extent, then a zoomed pass.
+
+A box gives the extent directly. Points are looked at in windows of several sizes centred on them;
+each proposes an extent, whose box seeds a zoomed pass, and the jointly most confident one wins.
 
 Encoder outputs are cached per (pixels, window), so a further prompt on the same image reuses the
 whole-image embedding, and a prompt in the same window reuses that window's embedding too.
@@ -17,12 +20,14 @@ from tools.perception.prompting import Prompt
 from tools.perception.tinysam import BOX_BR, BOX_TL, TinySam
 from tools.perception.zoom import Crop, extract, paste
 
+WINDOW_FRACTIONS = (0.15, 0.3, 0.6, 1.0)  # windows tried around a point, as shares of the longer side
+
 
 @dataclass
 class Prediction:
     logits: np.ndarray  # (H, W) full-resolution logits
     score: float  # predicted IoU of the chosen mask
-    coarse_score: float | None = None  # predicted IoU of the whole-image pass (point prompts)
+    coarse_score: float | None = None  # predicted IoU of the window pass that found the extent (points)
 
 
 class TinySamPredictor:
@@ -56,20 +61,42 @@ class TinySamPredictor:
         index = int(iou[0, 1:].argmax()) + 1 if multimask else 0
         return masks[0, index].cpu(), float(iou[0, index].clamp(0, 1))
 
+    def _point_candidates(self, image: np.ndarray, key: str, prompt: Prompt) -> list[tuple[float, np.ndarray, float]]:
+        """(window score, box, window score) of the structure under the points, one per window size."""
+        height, width = image.shape
+        cx, cy = prompt.positive_points.mean(axis=0)
+        longest = max(height, width)
+        found = []
+        for fraction in WINDOW_FRACTIONS:
+            crop = Crop(float(cx) + 0.5, float(cy) + 0.5, fraction * longest) if fraction < 1 else Crop.whole(height, width)
+            logits, score = self._decode(image, key, crop, prompt, multimask=prompt.kind == "point")
+            mask = paste(logits, crop, height, width) > 0
+            if mask.any():
+                rows, cols = np.nonzero(mask)
+                found.append((score, np.array([cols.min(), rows.min(), cols.max(), rows.max()], np.float32)))
+        return found
+
     def predict(self, image: np.ndarray, prompt: Prompt) -> Prediction:
         height, width = image.shape
         key = pixel_hash(image)
-        coarse_score = None
-        box = prompt.box
-        if box is None:  # a point prompt: find the extent on the whole image first
-            whole = Crop.whole(height, width)
-            logits, coarse_score = self._decode(image, key, whole, prompt, multimask=prompt.kind == "point")
-            coarse = paste(logits, whole, height, width) > 0
-            if not coarse.any():
-                return Prediction(np.full((height, width), -20.0, np.float32), coarse_score, coarse_score)
-            rows, cols = np.nonzero(coarse)
-            box = np.array([cols.min(), rows.min(), cols.max(), rows.max()], np.float32)
+        if prompt.box is not None:
+            return self._refine(image, key, prompt, prompt.box)
+        # Points only: each window proposes an extent; keep the one whose window and zoomed passes
+        # are jointly most confident (predicted IoUs), as SAM picks among its candidate masks.
+        best: Prediction | None = None
+        best_value = -1.0
+        for window_score, box in self._point_candidates(image, key, prompt):
+            candidate = self._refine(image, key, prompt, box)
+            value = window_score * candidate.score
+            if value > best_value:
+                best, best_value = Prediction(candidate.logits, candidate.score, window_score), value
+        if best is None:
+            return Prediction(np.full((height, width), -20.0, np.float32), 0.0, 0.0)
+        return best
+
+    def _refine(self, image: np.ndarray, key: str, prompt: Prompt, box: np.ndarray) -> Prediction:
+        height, width = image.shape
         crop = Crop.around_box(box, height, width)
         refined = Prompt(prompt.points, prompt.labels, np.asarray(box, np.float32))
         logits, score = self._decode(image, key, crop, refined, multimask=False)
-        return Prediction(paste(logits, crop, height, width), score, coarse_score)
+        return Prediction(paste(logits, crop, height, width), score)

@@ -142,14 +142,22 @@ def sample_windows(masks: torch.Tensor, gen: torch.Generator, crop_prob: float =
                         torch.stack([sin * flip, cos, 2 * cy / s - 1], -1)], 1)
 
 
+# (steps, peak learning rate, share of zoomed crops): a first phase at a high rate, then a second,
+# gentler one with more whole-image views, which the point prompts' first pass depends on.
+PHASES = ((600, 2e-3, 0.65), (1500, 1e-3, 0.5))
+
+
 def train_tiny_sam(seed: int = 0, out: Path | None = None, quick: bool = False, *,
                    steps: int | None = None, images_per_step: int = 8, prompts_per_image: int = 2,
                    n_chest: int | None = None, n_head: int | None = None, device: str | None = None,
-                   threads: int = 1, save_every: int = 50) -> Path:
+                   threads: int = 1, save_every: int = 50, phases: tuple | None = None,
+                   resume_from: Path | None = None, start_phase: int = 0) -> Path:
     """Train the embedded promptable segmenter on phantom prompts and write its checkpoint + log.
 
     Samples are whole-image views and zoomed crops around a structure (what the tool's two passes
     see), each with a random prompt; the checkpoint is also written every `save_every` steps.
+    `steps` replaces the schedule by one phase of that length; `resume_from` + `start_phase`
+    continue an interrupted schedule from a saved checkpoint.
     """
     from tools.device import pick_device
 
@@ -157,7 +165,9 @@ def train_tiny_sam(seed: int = 0, out: Path | None = None, quick: bool = False, 
     np.random.seed(seed)
     torch.set_num_threads(threads)
     device = device or pick_device()
-    steps = steps or (30 if quick else 600)
+    if phases is None:
+        phases = ((steps or 30, 2e-3, 0.65),) if (quick or steps) else PHASES
+    steps = sum(p[0] for p in phases)
     n_chest = n_chest or (30 if quick else 500)
     n_head = n_head or (10 if quick else 120)
     out = Path(out) if out else CHECKPOINT_DIR / f"{NAME}.pt"
@@ -175,56 +185,35 @@ def train_tiny_sam(seed: int = 0, out: Path | None = None, quick: bool = False, 
     gen = torch.Generator(device=device).manual_seed(seed)
 
     model = TinySam(cfg).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.05)
-    log = log_path.open("w")
+    if resume_from is not None:
+        from tools.perception.checkpoints import load_checkpoint
+
+        model.load_state_dict(load_checkpoint(NAME, resume_from).state_dict)
+    log = log_path.open("a" if resume_from is not None else "w")
     log.write(json.dumps({"event": "start", "seed": seed, "steps": steps, "images_per_step": images_per_step,
                           "prompts_per_image": prompts_per_image, "device": device,
                           "n_images": len(data.images), "n_masks": len(data.masks), "config": cfg.to_dict()}) + "\n")
     log.flush()
-    extra = {"steps": steps, "images_per_step": images_per_step, "prompts_per_image": prompts_per_image,
-             "device": device, "n_chest": n_chest, "n_head": n_head}
+    extra = {"steps": steps, "phases": [list(p) for p in phases], "images_per_step": images_per_step,
+             "prompts_per_image": prompts_per_image, "device": device, "n_chest": n_chest, "n_head": n_head}
+    if resume_from is not None:  # the random streams restart here, so say so in the checkpoint
+        extra["resumed_at_phase"] = start_phase
     size = cfg.image_size
     model.train()
-    for step in range(1, steps + 1):
-        chosen = rng.choice(len(data.images), images_per_step, replace=False)
-        picks, owners = [], []
-        for image_index in chosen:
-            candidates = per_image[image_index]
-            prob = mask_weight[candidates] / mask_weight[candidates].sum()
-            picks.extend(rng.choice(candidates, prompts_per_image, replace=True, p=prob))
-            owners.extend([image_index] * prompts_per_image)
-        y_full = masks[torch.as_tensor(picks, device=device)]
-        theta = sample_windows(y_full, gen)
-        grid = F.affine_grid(theta, (len(picks), 1, size, size), align_corners=False)
-        x = F.grid_sample(images[torch.as_tensor(owners, device=device)][:, None], grid, mode="bilinear",
-                          padding_mode="zeros", align_corners=False)
-        y = F.grid_sample(y_full[:, None].float(), grid, mode="bilinear", padding_mode="zeros",
-                          align_corners=False)[:, 0] > 0.5
-        x = random_intensity(x, gen)
-        keep = y.flatten(1).sum(1) >= 3  # a structure that fell outside the view gives no prompt
-        if keep.sum() < 2:
-            continue
-        x, y = x[keep], y[keep]
-        points, labels, multimask = sample_prompts(y, gen)
-        logits, iou_pred = model(x, points, labels)
-        target = F.avg_pool2d(y[:, None].float(), 2) >= 0.5  # the decoder predicts at half resolution
-        losses = mask_losses(logits, target)
-        mask_loss = torch.where(multimask, losses[:, 1:].min(1).values, losses[:, 0]).mean()
-        iou_loss = F.mse_loss(iou_pred, _iou(logits.detach(), target))
-        loss = mask_loss + iou_loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        if step % 10 == 0 or step == steps:
-            log.write(json.dumps({"step": step, "loss": round(loss.item(), 4), "mask_loss": round(mask_loss.item(), 4),
-                                  "iou_loss": round(iou_loss.item(), 4), "seconds": round(time.time() - started, 1)}) + "\n")
-            log.flush()
-        if step % save_every == 0 and step < steps:
-            save_checkpoint(out, model.state_dict(), config=cfg.to_dict(), seed=seed, metrics={},
-                            extra={**extra, "completed_steps": step})
+    done = sum(p[0] for p in phases[:start_phase])
+    for phase_steps, peak_lr, crop_prob in phases[start_phase:]:
+        opt = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=1e-4)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=peak_lr, total_steps=phase_steps, pct_start=0.05)
+        for _ in range(phase_steps):
+            done += 1
+            loss = _train_step(model, opt, sched, images, masks, data, per_image, mask_weight, rng, gen,
+                               images_per_step, prompts_per_image, crop_prob, size, device)
+            if loss is not None and (done % 10 == 0 or done == steps):
+                log.write(json.dumps({"step": done, **loss, "seconds": round(time.time() - started, 1)}) + "\n")
+                log.flush()
+            if done % save_every == 0 and done < steps:
+                save_checkpoint(out, model.state_dict(), config=cfg.to_dict(), seed=seed, metrics={},
+                                extra={**extra, "completed_steps": done})
     model.eval()
     metrics = evaluate_tiny_sam(model, device=device, n=6 if quick else 30, seed=seed)
     log.write(json.dumps({"event": "done", "val": metrics, "seconds": round(time.time() - started, 1)}) + "\n")
@@ -232,6 +221,44 @@ def train_tiny_sam(seed: int = 0, out: Path | None = None, quick: bool = False, 
     save_checkpoint(out, model.state_dict(), config=cfg.to_dict(), seed=seed, metrics=metrics,
                     extra={**extra, "completed_steps": steps})
     return out
+
+
+def _train_step(model, opt, sched, images, masks, data, per_image, mask_weight, rng, gen,
+                images_per_step, prompts_per_image, crop_prob, size, device) -> dict | None:
+    """One optimisation step on freshly sampled views and prompts; None when the views were unusable."""
+    model.train()
+    chosen = rng.choice(len(data.images), images_per_step, replace=False)
+    picks, owners = [], []
+    for image_index in chosen:
+        candidates = per_image[image_index]
+        prob = mask_weight[candidates] / mask_weight[candidates].sum()
+        picks.extend(rng.choice(candidates, prompts_per_image, replace=True, p=prob))
+        owners.extend([image_index] * prompts_per_image)
+    y_full = masks[torch.as_tensor(picks, device=device)]
+    theta = sample_windows(y_full, gen, crop_prob=crop_prob)
+    grid = F.affine_grid(theta, (len(picks), 1, size, size), align_corners=False)
+    x = F.grid_sample(images[torch.as_tensor(owners, device=device)][:, None], grid, mode="bilinear",
+                      padding_mode="zeros", align_corners=False)
+    y = F.grid_sample(y_full[:, None].float(), grid, mode="bilinear", padding_mode="zeros",
+                      align_corners=False)[:, 0] > 0.5
+    x = random_intensity(x, gen)
+    keep = y.flatten(1).sum(1) >= 3  # a structure that fell outside the view gives no prompt
+    if keep.sum() < 2:
+        return None
+    x, y = x[keep], y[keep]
+    points, labels, multimask = sample_prompts(y, gen)
+    logits, iou_pred = model(x, points, labels)
+    target = F.avg_pool2d(y[:, None].float(), 2) >= 0.5  # the decoder predicts at half resolution
+    losses = mask_losses(logits, target)
+    mask_loss = torch.where(multimask, losses[:, 1:].min(1).values, losses[:, 0]).mean()
+    iou_loss = F.mse_loss(iou_pred, _iou(logits.detach(), target))
+    loss = mask_loss + iou_loss
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    return {"loss": round(loss.item(), 4), "mask_loss": round(mask_loss.item(), 4), "iou_loss": round(iou_loss.item(), 4)}
 
 
 @torch.no_grad()
