@@ -15,7 +15,7 @@ from agent.errors import InvalidInputError
 from tools.restoration.baselines import apply_intensity_mapping
 from tools.restoration.checkpoints import Checkpoint, load_checkpoint
 from tools.restoration.compare import percentile_window
-from tools.restoration.cyclegan import ct_to_unit, mr_to_unit, unit_to_ct, unit_to_mr
+from tools.restoration.cyclegan import NORMALISATION, ct_to_unit, mr_to_unit, unit_to_ct, unit_to_mr
 from tools.restoration.io import load_slice, write_output
 from tools.restoration.networks import DEPTH_MULTIPLE, build_generator
 from tools.restoration.padding import crop_back, pad_to_multiple
@@ -35,6 +35,9 @@ def load_generator(direction: str) -> tuple[Checkpoint, object]:
     states = checkpoint.payload["state_dict"]
     if direction not in states:
         raise ModelUnavailableError(f"The '{MODEL_NAME}' checkpoint has no {direction} generator.",
+                                    f"Run `radagent train {MODEL_NAME}` to recreate it.")
+    if checkpoint.config.get("normalisation") != NORMALISATION:
+        raise ModelUnavailableError(f"The '{MODEL_NAME}' checkpoint was trained with another intensity normalisation.",
                                     f"Run `radagent train {MODEL_NAME}` to recreate it.")
     net = build_generator(**checkpoint.config.get("net", {}))
     try:
