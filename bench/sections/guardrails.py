@@ -1,0 +1,142 @@
+"""Guardrails benchmark: does the fidelity checker catch inserted errors, how fast, how good is
+the grounding check, and what do default-model rewrites read like.
+
+- Detection: tests/data/rewrite_pairs.jsonl, per split. "dev" pairs were used while building
+  the lexicon; "heldout" pairs were written afterwards and never tuned on, so their numbers
+  are the honest estimate for new text. Detection counts any fidelity flag on an errored
+  pair; "type-correct" counts a flag of the labelled type. False flags are fidelity flags on
+  faithful pairs (readability is reported separately).
+- Checker time per report: median over all pairs (embeddings loaded beforehand); baseline in
+  the same run: the reading-grade computation alone.
+- Grounding: precision/recall of the `ungrounded` flag on tests/data/grounding.jsonl at the
+  stored threshold (in-sample) and two-fold cross-validated.
+- Rewrites with the default local model: mean reading grade next to the originals' grade,
+  remaining fidelity flags, and latency p50 (3 reports with --quick).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench.stats import BenchRow, summarize
+
+SECTION = "guardrails"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+FIDELITY = ("omission", "addition", "negation", "laterality", "measurement")
+
+
+def _pairs() -> list[dict]:
+    return [json.loads(line) for line in (DATA / "rewrite_pairs.jsonl").read_text().splitlines() if line.strip()]
+
+
+def _detection_rows(pairs: list[dict]) -> list[BenchRow]:
+    from tools.reports.checker import check_rewrite
+
+    rows: list[BenchRow] = []
+    for split in ("dev", "heldout"):
+        chosen = [p for p in pairs if p.get("split", "dev") in ((split, "dev2") if split == "dev" else (split,))]
+        if not chosen:
+            continue
+        detected, typed, totals, false_flags, faithful = Counter(), Counter(), Counter(), 0, 0
+        for p in chosen:
+            flags = {f.type for f in check_rewrite(p["original"], p["rewrite"], 99).flags} & set(FIDELITY)
+            if p["errors"]:
+                kind = p["errors"][0]["type"]
+                totals[kind] += 1
+                detected[kind] += bool(flags)
+                typed[kind] += kind in flags
+            else:
+                faithful += 1
+                false_flags += bool(flags)
+        n_err = sum(totals.values())
+        rate = sum(detected.values()) / n_err
+        rows.append(BenchRow(SECTION, f"inserted-error detection ({split}, n={n_err})", 100 * rate, "%",
+                             target=">= 95%", passed=rate >= 0.95,
+                             extra={k: f"{detected[k]}/{totals[k]}" for k in FIDELITY}))
+        for kind in FIDELITY:
+            if totals[kind]:
+                rows.append(BenchRow(SECTION, f"  {kind} detected / type-correct ({split})",
+                                     100 * detected[kind] / totals[kind], "%",
+                                     note=f"type-correct {100 * typed[kind] / totals[kind]:.0f}%"))
+        fp = false_flags / faithful if faithful else 0.0
+        rows.append(BenchRow(SECTION, f"false flags on faithful rewrites ({split}, n={faithful})", 100 * fp, "%",
+                             target="<= 5%", passed=fp <= 0.05))
+    return rows
+
+
+def _timing_rows(pairs: list[dict], quick: bool) -> list[BenchRow]:
+    from tools.reports.checker import check_rewrite
+    from tools.reports.readability import flesch_kincaid_grade
+
+    check_rewrite(pairs[0]["original"], pairs[0]["rewrite"])  # load the embedding model outside the timing
+    sample = pairs[::3] if quick else pairs
+    checker, baseline = [], []
+    for p in sample:
+        t0 = time.perf_counter()
+        check_rewrite(p["original"], p["rewrite"])
+        t1 = time.perf_counter()
+        flesch_kincaid_grade(p["rewrite"])
+        flesch_kincaid_grade(p["original"])
+        t2 = time.perf_counter()
+        checker.append((t1 - t0) * 1000)
+        baseline.append((t2 - t1) * 1000)
+    c, b = summarize(checker), summarize(baseline)
+    return [BenchRow(SECTION, f"checker time per report (n={len(sample)})", c.median, "ms", c.low, c.high,
+                     baseline="reading grade only", baseline_median=b.median,
+                     ratio=c.median / b.median if b.median else None, target="<= 100 ms", passed=c.median <= 100)]
+
+
+def _grounding_rows() -> list[BenchRow]:
+    from agent.guardrails.calibration import cross_validated, load_items, precision_recall, scored_claims
+    from agent.guardrails.grounding import GROUNDING_THRESHOLD
+
+    items = load_items()
+    rows = scored_claims(items)
+    p, r = precision_recall(rows, GROUNDING_THRESHOLD)
+    cvp, cvr = cross_validated(items)
+    note = f"{len(rows)} claims, threshold {GROUNDING_THRESHOLD}"
+    return [BenchRow(SECTION, "grounding precision (in-sample)", 100 * p, "%", note=note),
+            BenchRow(SECTION, "grounding recall (in-sample)", 100 * r, "%", note=note),
+            BenchRow(SECTION, "grounding precision (2-fold CV)", 100 * cvp, "%"),
+            BenchRow(SECTION, "grounding recall (2-fold CV)", 100 * cvr, "%")]
+
+
+def _rewrite_rows(pairs: list[dict], quick: bool) -> list[BenchRow]:
+    from agent.errors import RadagentError
+    from tools.reports.rewrite import rewrite_report
+    from tools.reports.schemas import RewriteReportArgs
+
+    originals = list(dict.fromkeys(p["original"] for p in pairs if p.get("split") == "heldout"))
+    originals = originals[:3] if quick else originals[:8]
+    grades, orig_grades, seconds, flagged = [], [], [], 0
+    for text in originals:
+        t0 = time.perf_counter()
+        try:
+            result = rewrite_report(RewriteReportArgs(report=text))
+        except RadagentError as exc:
+            return [BenchRow(SECTION, "default-model rewrites", 0.0, "", note=f"skipped: {exc.message}")]
+        seconds.append(time.perf_counter() - t0)
+        grades.append(result.grade)
+        orig_grades.append(result.original_grade)
+        flagged += any(f.type in FIDELITY for f in result.flags)
+    s = summarize(seconds)
+    mean_grade = statistics.mean(grades)
+    return [BenchRow(SECTION, f"rewrite reading grade (default model, n={len(grades)})", mean_grade, "grade",
+                     min(grades), max(grades), baseline="original reports", baseline_median=statistics.mean(orig_grades),
+                     ratio=mean_grade / statistics.mean(orig_grades), target="<= 8", passed=mean_grade <= 8),
+            BenchRow(SECTION, "rewrites with remaining fidelity flags", 100 * flagged / len(grades), "%",
+                     note="after one checker-driven retry; flags are shown to the user"),
+            BenchRow(SECTION, "rewrite latency p50 (CPU)", s.median, "s", s.low, s.high)]
+
+
+def run(quick: bool) -> list[BenchRow]:
+    pairs = _pairs()
+    rows = _detection_rows(pairs)
+    rows += _timing_rows(pairs, quick)
+    rows += _grounding_rows()
+    rows += _rewrite_rows(pairs, quick)
+    return rows
