@@ -120,6 +120,14 @@ def stream_answer(question: str, k: int = 5, *, llm: Any | None = None) -> Itera
     from agent.llm.runtime import get_llm
 
     question = clean_text(question, what="question")
+    from agent.guardrails import check_scope, mask_phi
+
+    refusal = check_scope(question)
+    if refusal is not None:  # a diagnosis or treatment request: redirected, never sent to the model
+        yield refusal.detail
+        yield Answer(refusal.detail, [], [refusal])
+        return
+    question, phi_flags = mask_phi(question)
     snippets = for_prompt(_retrieve(question, k))
     if not snippets:
         text = load_prompt("no_sources")
@@ -135,7 +143,11 @@ def stream_answer(question: str, k: int = 5, *, llm: Any | None = None) -> Itera
     flags += [Flag(type="injection", detail=f"Source {_field(s, 'source')} contains instruction-like text; "
                                             "it was treated as data.")
               for s in snippets if getattr(s, "instruction_like", False)]
-    flags += guardrail_flags(text, snippets)
+    from agent.guardrails import detect_injection
+
+    flags += [f for f in (detect_injection(_field(s, "text"), origin=f"source {_field(s, 'source')}")
+                          for s in snippets if not getattr(s, "instruction_like", False)) if f is not None]
+    flags += guardrail_flags(text, snippets) + phi_flags
     yield Answer(text, citations, flags)
 
 
