@@ -231,3 +231,20 @@ def test_curated_corpus_is_indexed_by_card_stem_incrementally(cards: Path, store
     assert third.removed == ["segmentation_sam"]
     assert "segmentation_sam" not in store.chunk_sources()
     assert retrieve("why is DDIM faster than DDPM", k=3)[0].source == "ddim_sampling"
+
+
+def test_large_batches_use_one_metadata_scan_with_the_same_results(cards: Path, store,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import knowledge.ingest
+
+    monkeypatch.setattr(knowledge.ingest, "SCAN_ABOVE_FILES", 0)
+    ingest_paths([cards], progress=False)
+    victim = str((cards / "segmentation_sam.md").resolve())
+    store.delete_manifest(victim)  # half-indexed: chunks without a manifest entry
+    card = cards / "ct_denoising.md"
+    card.write_text(card.read_text() + "\nReader studies remain the reference.\n")
+    report = ingest_paths([cards], progress=False)
+    assert sorted(report.replaced) == sorted([victim, str(card.resolve())])
+    assert report.unchanged == [str((cards / "ddim_sampling.md").resolve())]
+    ids = store.chunks.get(include=[])["ids"]
+    assert len(ids) == len(set(ids)) == sum(e["chunks"] for e in store.manifest_entries().values())
