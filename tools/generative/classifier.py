@@ -57,10 +57,12 @@ class Measurement:
     right_probability: float
     size_mm: float  # estimated nodule diameter (0 when no lesion is seen)
     severity: int
+    severity_score: float = 0.0  # expected grade under the classifier's softmax: moves smoothly
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return {"lesion_probability": round(self.lesion_probability, 4), "side": self.side,
-                "size_mm": round(self.size_mm, 2), "severity": self.severity}
+                "size_mm": round(self.size_mm, 2), "severity": self.severity,
+                "severity_score": round(self.severity_score, 3)}
 
 
 def _losses(out: dict[str, torch.Tensor], presence: torch.Tensor, side: torch.Tensor, size_mm: torch.Tensor,
@@ -146,7 +148,8 @@ def measure(images: torch.Tensor, batch: int = 64) -> list[Measurement]:
             results.append(Measurement(
                 lesion_probability=p, side=("right" if right >= 0.5 else "left") if p >= 0.5 else None,
                 right_probability=right, size_mm=max(0.0, float(out["size"][j]) * SIZE_SCALE_MM) if p >= 0.5 else 0.0,
-                severity=int(out["severity"][j].argmax())))
+                severity=int(out["severity"][j].argmax()),
+                severity_score=float((torch.softmax(out["severity"][j], 0) * torch.arange(4)).sum())))
     return results
 
 

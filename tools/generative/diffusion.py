@@ -96,25 +96,65 @@ def ddim_scheduler(steps: int, clip: bool = True) -> DDIMScheduler:
 # --------------------------------------------------------------------------------------- training
 
 
-def train_ddpm(seed: int = 0, out: Path | None = None, quick: bool = False, steps: int | None = None,
-               batch: int = 16, threads: int = 1) -> Path:
-    """Epsilon-prediction training with an EMA copy of the weights (the EMA is what is saved)."""
-    import copy
+PHASES = ((1600, 1e-3), (1800, 5e-4))  # (steps, peak lr); each phase restarts from the previous EMA
 
+
+def train_ddpm(seed: int = 0, out: Path | None = None, quick: bool = False, steps: int | None = None,
+               batch: int = 16, threads: int = 1, resume: Path | None = None, phases: tuple | None = None) -> Path:
+    """Epsilon-prediction training with an EMA copy of the weights (the EMA is what is saved).
+
+    Training runs in phases with warm-up + cosine learning rate each; a phase starts from the
+    previous phase's EMA weights with a fresh optimiser and its own seeded data stream, so
+    `resume=<checkpoint of phase k>` continues exactly where a full run would be after phase k.
+    """
     from tools.generative.data import class_prior, load_chest
 
-    gen = seed_everything(seed, threads)
+    seed_everything(seed, threads)
     out = out or checkpoint_path(NAME)
     train = load_chest("train", 256 if quick else 4000)
-    total = steps or (30 if quick else 1600)
+    plan = list(phases or (((steps or 30, 1e-3),) if quick or steps else PHASES))
     net = build_unet()
+    done_phases = 0
+    history: list[dict[str, Any]] = []
+    if resume is not None:
+        payload, _ = load_checkpoint(NAME, Path(resume))
+        net.load_state_dict(payload["state_dict"])
+        done_phases = int(payload["metrics"].get("phases_done", 1))
+        history = list(payload["metrics"].get("phases", []))
+    log = TrainLog(log_path(out), NAME) if resume is None else _append_log(log_path(out))
+    for phase in range(done_phases, len(plan)):
+        total, lr = plan[phase]
+        net, running = _train_phase(net, train, total, lr, batch, seed + phase, log, phase)
+        history.append({"phase": phase, "steps": total, "lr": lr, "final_loss_ema": running})
+        directions = attribute_directions(net, train)
+        save_checkpoint(out, state_dict=net.state_dict(), config=UNET_CONFIG, seed=seed,
+                        metrics={"final_loss_ema": running, "train_steps": sum(h["steps"] for h in history),
+                                 "batch": batch, "phases_done": phase + 1, "phases": history},
+                        extra={"class_prior": class_prior(train.classes, NUM_CLASSES), "directions": directions,
+                               "train_n": len(train)})
+    return out
+
+
+def _append_log(path: Path) -> TrainLog:
+    log = TrainLog.__new__(TrainLog)
+    import time as _time
+
+    log.path, log.name, log.started = path, NAME, _time.perf_counter()
+    return log
+
+
+def _train_phase(net: UnshuffledUNet, train, total: int, lr: float, batch: int, seed: int, log: TrainLog,
+                 phase: int) -> tuple[UnshuffledUNet, float]:
+    import copy
+
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
     ema = copy.deepcopy(net).eval()
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.0)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0)
     warmup = min(100, total // 10 + 1)
     sched_lr = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(s, total) / total))))
     noise_sched = ddpm_scheduler()
-    log = TrainLog(log_path(out), NAME)
     running = 0.0
     for step in range(total):
         idx = torch.randint(0, len(train), (batch,), generator=gen)
@@ -132,15 +172,11 @@ def train_ddpm(seed: int = 0, out: Path | None = None, quick: bool = False, step
         with torch.no_grad():
             for pe, pn in zip(ema.parameters(), net.parameters()):
                 pe.mul_(decay).add_(pn.detach(), alpha=1 - decay)
-        running = 0.98 * running + 0.02 * float(loss) if step else float(loss)
+        value = float(loss.detach())
+        running = 0.98 * running + 0.02 * value if step else value
         if step % 50 == 0 or step == total - 1:
-            log.write(step=step, loss=float(loss), loss_ema=running, lr=sched_lr.get_last_lr()[0])
-    directions = attribute_directions(ema, train)
-    save_checkpoint(out, state_dict=ema.state_dict(), config=UNET_CONFIG, seed=seed,
-                    metrics={"final_loss_ema": running, "train_steps": total, "batch": batch},
-                    extra={"class_prior": class_prior(train.classes, NUM_CLASSES), "directions": directions,
-                           "train_n": len(train)})
-    return out
+            log.write(phase=phase, step=step, loss=value, loss_ema=running, lr=sched_lr.get_last_lr()[0])
+    return ema, running
 
 
 @torch.no_grad()
@@ -232,8 +268,12 @@ def sample_ddpm(model: DiffusionModel, cond: torch.Tensor, seed: int, steps: int
 
 @torch.no_grad()
 def sample_ddim(model: DiffusionModel, cond: torch.Tensor, seed: int | None = None, steps: int = 50,
-                x_t: torch.Tensor | None = None, clip: bool = True) -> torch.Tensor:
-    """Deterministic DDIM (eta=0) from seeded noise, or from a given x_T (an inverted image)."""
+                x_t: torch.Tensor | None = None, clip: bool = True, t_start: int | None = None) -> torch.Tensor:
+    """Deterministic DDIM (eta=0) from seeded noise, or from a given x_t (an inverted image).
+
+    `t_start` starts the chain part-way (at the last DDIM timestep <= t_start), for an x_t from
+    `invert_ddim(..., t_stop=t_start)`.
+    """
     if x_t is None:
         gen = torch.Generator().manual_seed(int(seed or 0))
         x_t = torch.randn((cond.shape[0], 1, 64, 64), generator=gen)
@@ -241,6 +281,8 @@ def sample_ddim(model: DiffusionModel, cond: torch.Tensor, seed: int | None = No
     sched = ddim_scheduler(steps, clip=clip)
     cond = _batched_cond(cond, x.shape[0])
     for t in sched.timesteps:
+        if t_start is not None and int(t) > t_start:
+            continue
         x, _ = sched.step(model.eps(x, int(t), cond), int(t), x, eta=0.0)
     return x
 
@@ -251,7 +293,8 @@ def _alpha(sched: DDIMScheduler, t: int) -> torch.Tensor:
 
 @torch.no_grad()
 def invert_ddim(model: DiffusionModel, x0: torch.Tensor, cond: torch.Tensor, steps: int = 50,
-                refine: int = 4) -> torch.Tensor:
+                refine: int = 2, t_stop: int | None = None,
+                trajectory: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
     """x0 -> x_T such that `sample_ddim(x_t=..., clip=False)` returns x0 (up to the fixed-point error).
 
     Plain DDIM inversion evaluates the noise at the lower timestep; `refine` fixed-point iterations
@@ -262,6 +305,8 @@ def invert_ddim(model: DiffusionModel, x0: torch.Tensor, cond: torch.Tensor, ste
     cond = _batched_cond(cond, x0.shape[0])
     x = x0.clone()
     for t in sched.timesteps.flip(0).tolist():  # 0, stride, ..., the sampler's first step
+        if t_stop is not None and t > t_stop:
+            break
         a_prev, a_t = _alpha(sched, t - stride), _alpha(sched, t)
         eps = model.eps(x, max(t - stride, 0), cond)  # initial guess: noise at the lower step
         x_next = x
@@ -270,7 +315,30 @@ def invert_ddim(model: DiffusionModel, x0: torch.Tensor, cond: torch.Tensor, ste
             x_next = a_t.sqrt() * x0_hat + (1 - a_t).sqrt() * eps
             eps = model.eps(x_next, t, cond)
         x = x_next
+        if trajectory is not None:
+            trajectory[t] = x
     return x
+
+
+@torch.no_grad()
+def blended_edit(model: DiffusionModel, x0: torch.Tensor, trajectory: dict[int, torch.Tensor], cond: torch.Tensor,
+                 region: torch.Tensor, steps: int = 50, t_start: int = 600) -> torch.Tensor:
+    """Decode an inverted image with a new conditioning inside `region` only (blended diffusion).
+
+    Outside the region every step is pinned to the image's own inversion trajectory, so the
+    surroundings stay exactly as they were and the edited region is generated to fit them.
+    """
+    sched = ddim_scheduler(steps, clip=False)
+    stride = TRAIN_STEPS // steps
+    region = region.float()
+    cond = _batched_cond(cond, x0.shape[0])
+    starts = [int(t) for t in sched.timesteps if int(t) <= t_start]
+    x = trajectory[starts[0]].clone()
+    for t in starts:
+        x, _ = sched.step(model.eps(x, t, cond), t, x, eta=0.0)
+        ref = trajectory.get(t - stride, x0)
+        x = region * x + (1 - region) * ref
+    return region * x + (1 - region) * x0
 
 
 @torch.no_grad()

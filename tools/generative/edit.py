@@ -2,13 +2,16 @@
 
 1. The image is brought to 64 px and measured by the independent attribute classifier, which
    gives its class (lesion present, side, size bucket).
-2. DDIM inversion with that class maps the image to x_T; decoding x_T again gives the
-   reconstruction, whose PSNR/SSIM against the input says how faithful the inversion is.
+2. DDIM inversion with that class maps the image to its latent x_t (part-way, t = 400 for size and
+   severity, 600 for adding a lesion: deep enough to change a nodule, shallow enough to keep the
+   anatomy); decoding x_t again gives the reconstruction, whose PSNR/SSIM against the input says how
+   faithful the inversion is.
 3. The class embedding moves along the attribute direction saved with the diffusion checkpoint
-   (class-mean differences of labelled training latents): e' = e + strength * n, and x_T is decoded
-   with e'.
-4. The change (edited - reconstruction) is added to the ORIGINAL pixels, only where it happened when
-   `local` (a feathered mask around the largest change), so everything else stays exactly as it was.
+   (class-mean differences of labelled training latents): e' = e + strength * n, and x_t is decoded
+   with e'. Removing a lesion (lesion_presence < 0) instead inpaints its neighbourhood as 'no lesion'.
+4. The change (edited - reconstruction) is added to the ORIGINAL pixels, inside a feathered disk
+   around the lesion when `local` (found as the peak of the model's own anomaly map on the lesion's
+   side), so everything else stays exactly as it was.
 5. The classifier measures the result again: the reported change is the independent measurement.
 """
 
@@ -23,15 +26,18 @@ import torch
 from pydantic import Field
 from scipy import ndimage
 
-from agent.errors import InvalidInputError
-from tools.generative.conditions import class_index
+from torch.nn import functional as F
+
+from agent.errors import InvalidInputError, ModelUnavailableError
+from tools.generative.conditions import SIDES, class_index
 from tools.generative.schemas import EditImageArgs
 from tools.schemas import Artifact, Flag, ToolResult
 
 ATTRIBUTES = ("lesion_size", "lesion_presence", "severity")
-INVERSION_STEPS = 50
-REFINE = 4
+INVERT_ITERS = 150  # Adam steps of the inversion (about 30 dB on 64 px phantoms)
+REGION_RADIUS_PX = 6.0  # at 64 px (~33 mm): the largest phantom nodule plus room to grow
 MAX_STRENGTH = 3.0
+MIN_CHANGE = {"lesion_size": 0.25, "lesion_presence": 0.05, "severity": 0.05}  # below: "no measurable change"
 
 
 class EditImageResult(ToolResult):
@@ -57,21 +63,48 @@ def psnr_ssim(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
 
     ua, ub = (a.clamp(-1, 1) + 1) / 2, (b.clamp(-1, 1) + 1) / 2
     psnr = float(PSNRMetric(max_val=1.0, reduction="mean")(ua, ub).mean())
-    ssim = float(SSIMMetric(spatial_dims=2, data_range=1.0, kernel_size=7)(ua, ub).mean())
+    ssim = float(SSIMMetric(spatial_dims=2, data_range=1.0, win_size=7)(ua, ub).mean())
     return psnr, ssim
 
 
-def local_mask(delta: torch.Tensor, rel_threshold: float = 0.25) -> torch.Tensor:
-    """Feathered mask of the connected region around the largest change (the edited lesion)."""
-    mag = ndimage.gaussian_filter(delta[0, 0].abs().numpy(), 1.0)
-    peak = float(mag.max())
-    if peak <= 1e-6:
-        return torch.zeros_like(delta)
-    labels, _ = ndimage.label(mag > rel_threshold * peak)
-    region = labels == labels[np.unravel_index(int(mag.argmax()), mag.shape)]
-    region = ndimage.binary_dilation(region, iterations=2)
-    soft = np.clip(ndimage.gaussian_filter(region.astype(np.float32), 1.0) * 1.5, 0, 1)
-    return torch.from_numpy(soft)[None, None].float()
+def disk_mask(center_xy: tuple[float, float], radius: float = REGION_RADIUS_PX, size: int = 64) -> torch.Tensor:
+    """A feathered disk (1, 1, size, size): where a local edit may change pixels."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    d = np.sqrt((xx - center_xy[0]) ** 2 + (yy - center_xy[1]) ** 2)
+    return torch.from_numpy(np.clip(radius + 1.0 - d, 0.0, 1.0))[None, None].float()
+
+
+def side_half(side: str, size: int = 64) -> np.ndarray:
+    """Columns of the patient's side in a PA view: patient right is on the image left."""
+    mask = np.zeros((size, size), dtype=bool)
+    if side == "right":
+        mask[:, : size // 2] = True
+    else:
+        mask[:, size // 2:] = True
+    return mask
+
+
+def peak_in(field: np.ndarray, allowed: np.ndarray) -> tuple[float, float]:
+    """(x, y) of the largest value of `field` inside `allowed`."""
+    masked = np.where(allowed, ndimage.gaussian_filter(field, 1.0), -np.inf)
+    y, x = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    return float(x), float(y)
+
+
+def locate_lesion(x: torch.Tensor, side: str, class_map: np.ndarray | None = None) -> tuple[float, float]:
+    """Where the lesion is, from the generative models themselves (not the judging classifier):
+    the diffusion model's anomaly map (what a lesion-free reconstruction cannot explain), plus,
+    when given, the VAE's class map (what changes when the decoder is told 'no lesion').
+    Together they find the nodule far more often than either alone."""
+    from tools.generative import diffusion
+
+    healthy = diffusion.healthy_reconstruction(diffusion.load_diffusion(), x, t_start=300, steps=10, draws=2)
+    field = ndimage.gaussian_filter((x - healthy).abs()[0, 0].numpy(), 1.0)
+    field = field / max(float(field.max()), 1e-8)
+    if class_map is not None:
+        smooth = ndimage.gaussian_filter(class_map, 1.0)
+        field = field + smooth / max(float(smooth.max()), 1e-8)
+    return peak_in(field, side_half(side))
 
 
 def attribute_value(attribute: str, measurement, raw_size: float) -> float:
@@ -79,40 +112,87 @@ def attribute_value(attribute: str, measurement, raw_size: float) -> float:
     if attribute == "lesion_presence":
         return float(measurement.lesion_probability)
     if attribute == "severity":
-        return float(measurement.severity)
+        return float(measurement.severity_score)
     return float(raw_size)
 
 
+def invert_vae(net, x: torch.Tensor, classes: torch.Tensor, iters: int = INVERT_ITERS) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(z, class vector, feature residual): encoder initialisation, then optimisation.
+
+    z comes from the encoder; the residual r is added to the decoder's first 4x4 feature map and
+    optimised (Adam) so that decode reproduces the image; z alone is too coarse for a faithful
+    inversion. Edits move (z, y) and keep r.
+    """
+    y = F.one_hot(classes, net.classes).float()
+    with torch.no_grad():
+        z, _ = net.encode(x, classes)
+        h0 = net.from_latent(torch.cat([z, y], 1))
+    r = torch.zeros_like(h0, requires_grad=True)
+    opt = torch.optim.Adam([r], lr=0.02)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    for _ in range(iters):
+        out = net.decoder((h0 + r).view(-1, 4 * net.width, 4, 4))
+        loss = ((out - x) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return z, y, r.detach()
+
+
+@torch.no_grad()
+def decode_vae(net, z: torch.Tensor, y: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    return net.decoder((net.from_latent(torch.cat([z, y], 1)) + r).view(-1, 4 * net.width, 4, 4))
+
+
 def run_edit(x: torch.Tensor, attribute: str, strength: float, local: bool = True, side: str | None = None,
-             steps: int = INVERSION_STEPS, refine: int = REFINE) -> dict[str, Any]:
+             iters: int = INVERT_ITERS) -> dict[str, Any]:
     """The editing pipeline on a model-space image (1, 1, 64, 64); used by the tool and the bench."""
-    from tools.generative import classifier, diffusion
+    from tools.generative import classifier
+    from tools.generative.vae import load_vae
 
     if attribute not in ATTRIBUTES:
         raise InvalidInputError(f"Unknown attribute '{attribute}'.", f"Valid attributes: {', '.join(ATTRIBUTES)}.")
     if not -MAX_STRENGTH <= strength <= MAX_STRENGTH:
         raise InvalidInputError(f"strength={strength} is outside the supported range.",
                                 f"Use -{MAX_STRENGTH:g} to {MAX_STRENGTH:g}; negative values shrink or remove.")
-    dm = diffusion.load_diffusion()
+    net, sha, extra = load_vae()
+    if "directions" not in extra:
+        raise ModelUnavailableError("The VAE checkpoint has no attribute directions.",
+                                    "Run `radagent train vae` to rebuild it.")
     before = classifier.measure(x)[0]
     size_before = float(classifier.raw_size_mm(x)[0])
     has_lesion = before.lesion_probability >= 0.5
-    if attribute == "lesion_size" and not has_lesion:
-        raise InvalidInputError("No lesion was found in this image, so there is no size to change.",
+    if attribute in ("lesion_size", "severity") and not has_lesion:
+        raise InvalidInputError(f"No lesion was found in this image, so there is no {attribute} to change.",
                                 "Use attribute 'lesion_presence' with a positive strength to add one.")
     source_class = class_index(has_lesion, before.side, before.size_mm)
     edit_side = before.side if has_lesion else (side or "right")
     started = time.perf_counter()
-    e_src = dm.embedding(torch.tensor([source_class]))
-    x_t = diffusion.invert_ddim(dm, x, e_src, steps=steps, refine=refine)
-    recon = diffusion.sample_ddim(dm, e_src, x_t=x_t, steps=steps, clip=False)
+    z, y, r = invert_vae(net, x, torch.tensor([source_class]), iters)
+    recon = decode_vae(net, z, y, r)
     inversion_seconds = time.perf_counter() - started
-    e_new = e_src + strength * dm.direction(attribute, edit_side)[None]
-    edited = diffusion.sample_ddim(dm, e_new, x_t=x_t, steps=steps, clip=False)
-    delta = edited - recon
-    mask = local_mask(delta) if local else torch.ones_like(delta)
-    delta = delta * mask
-    out = (x + delta).clamp(-1, 1)
+    center = None
+    if has_lesion:
+        no_lesion = F.one_hot(torch.tensor([0]), net.classes).float()
+        class_map = (recon - decode_vae(net, z, no_lesion, r)).abs()[0, 0].numpy()
+        center = locate_lesion(x, edit_side, class_map)
+    if attribute == "lesion_presence" and strength < 0 and center is not None:
+        # removal: the feature residual keeps fine detail (the lesion too), so the lesion's
+        # neighbourhood is instead inpainted as 'no lesion' by the diffusion model, blended by |strength|
+        from tools.generative import diffusion
+
+        hole = disk_mask(center) > 0.5
+        filled = diffusion.inpaint(diffusion.load_diffusion(), x, ~hole, torch.tensor([0]), seed=0, steps=25)
+        delta = min(1.0, -strength) * (filled - x)
+    else:
+        n = torch.tensor(extra["directions"][attribute][SIDES.index(edit_side)], dtype=torch.float32)[None]
+        edited = decode_vae(net, z + strength * n[:, :net.latent], y + strength * n[:, net.latent:], r)
+        delta = edited - recon
+        if center is None:  # adding a lesion: it appears where the change is largest on the asked side
+            center = peak_in(delta[0, 0].abs().numpy(), side_half(edit_side))
+    mask = disk_mask(center) if local else torch.ones_like(x)
+    out = (x + delta * mask).clamp(-1, 1)
     delta = out - x
     after = classifier.measure(out)[0]
     size_after = float(classifier.raw_size_mm(out)[0])
@@ -122,9 +202,10 @@ def run_edit(x: torch.Tensor, attribute: str, strength: float, local: bool = Tru
     psnr, ssim = psnr_ssim(recon, x)
     return {"out": out, "delta": delta, "recon": recon, "before": before, "after": after,
             "size_before": size_before, "size_after": size_after, "change": change,
-            "as_requested": bool(change * np.sign(strength) > 0) if strength else abs(change) < 1e-6,
+            "as_requested": bool(change * np.sign(strength) > MIN_CHANGE[attribute]) if strength
+            else abs(change) <= MIN_CHANGE[attribute],
             "psnr": psnr, "ssim": ssim, "area": int((mask[0, 0] > 0.5).sum()), "source_class": source_class,
-            "side": edit_side, "inversion_seconds": inversion_seconds, "sha256": dm.sha256}
+            "side": edit_side, "center_xy": center, "inversion_seconds": inversion_seconds, "sha256": sha}
 
 
 UNITS = {"lesion_size": "mm (classifier size estimate)", "lesion_presence": "lesion probability",
@@ -145,13 +226,14 @@ def edit_image(args: EditImageArgs) -> EditImageResult:
     edited_full = (prep.original + prep.delta_to_original(res["delta"])).astype(np.float32)
     out_path = Path(args.out).expanduser() if args.out else None
     derived = write_derived(
-        edited_full, tool="edit_image", model="ddpm (DDIM inversion)", source=loaded, seed=None,
+        edited_full, tool="edit_image", model="vae (latent inversion)", source=loaded, seed=None,
         checkpoint_sha256=res["sha256"],
         description=f"Edited: {args.attribute} x {args.strength:g} (latent-space edit, SYNTHETIC)",
         out_dir=out_path.parent if out_path else None, spacing_mm=loaded.spacing_mm,
         extra_provenance={"attribute": args.attribute, "strength": args.strength, "local": args.local,
                           "source_class": res["source_class"], "side": res["side"],
-                          "inversion": f"DDIM {INVERSION_STEPS} steps, {REFINE} fixed-point refinements",
+                          "inversion": f"encoder + {INVERT_ITERS} Adam steps on the decoder feature residual",
+                          "lesion_center_xy_64px": res["center_xy"],
                           "reconstruction_psnr": round(res["psnr"], 2)})
     png = Path(derived.png_path)
     if out_path is not None and out_path.suffix.lower() == ".png" and out_path != png:
