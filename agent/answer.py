@@ -145,8 +145,9 @@ def stream_answer(question: str, k: int = 5, *, llm: Any | None = None) -> Itera
               for s in snippets if getattr(s, "instruction_like", False)]
     from agent.guardrails import detect_injection
 
-    flags += [f for f in (detect_injection(_field(s, "text"), origin=f"source {_field(s, 'source')}")
-                          for s in snippets if not getattr(s, "instruction_like", False)) if f is not None]
+    flagged = {_field(s, "source") for s in snippets if getattr(s, "instruction_like", False)}
+    flags += [f for f in (detect_injection(c.get("text", ""), origin=f"source {c['source']}")
+                          for c in citations if c["source"] not in flagged) if f is not None]
     flags += guardrail_flags(text, snippets) + phi_flags
     yield Answer(text, citations, flags)
 
