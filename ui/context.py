@@ -10,14 +10,19 @@ from ui.identity import Identity
 
 @contextmanager
 def acting_as(identity: Identity) -> Iterator[Identity]:
-    """Bind the workspace session for the duration of one event handler."""
+    """Bind the workspace session for the duration of one (non-generator) step of an event handler.
+
+    Gradio may resume a streaming handler in a fresh context, so the previous value is restored
+    with `set` rather than a context-bound token, and streaming handlers wrap each step separately.
+    """
     from tools.imaging import workspace
 
-    token = workspace.current_session.set(identity.session)
+    previous = workspace.current_session.get()
+    workspace.current_session.set(identity.session)
     try:
         yield identity
     finally:
-        workspace.current_session.reset(token)
+        workspace.current_session.set(previous)
 
 
 def error_html(message: str, hint: str = "") -> str:

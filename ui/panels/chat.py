@@ -53,47 +53,50 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: 
     history = list(history or [])
     with acting_as(ident):
         ids, errors = _attach((message or {}).get("files", []), ident)
-        if ids:
-            text = (text + "\n" if text else "") + f"(attached: {', '.join(ids)})"
-        history.append({"role": "user", "content": text or "(empty message)"})
-        if errors:
-            history.append({"role": "assistant", "content": "\n".join(errors)})
-        if not text.strip():
-            yield history, "", "", gr.MultimodalTextbox(value=None)
-            return
+    if ids:
+        text = (text + "\n" if text else "") + f"(attached: {', '.join(ids)})"
+    history.append({"role": "user", "content": text or "(empty message)"})
+    if errors:
+        history.append({"role": "assistant", "content": "\n".join(errors)})
+    if not text.strip():
         yield history, "", "", gr.MultimodalTextbox(value=None)
-        answer_index: int | None = None
-        citations: list[dict[str, Any]] = []
-        flags: list[dict[str, Any]] = []
-        for event in stream_turn(ident.session, text, user=ident.user, role=ident.role,
-                                 image=ids[-1] if ids else None):
-            kind = event.get("type")
-            if kind == "tool":
-                status = "done" if event.get("ok", True) else "error"
-                detail = event.get("summary") or event.get("error") or ""
-                args = ", ".join(f"{k}={v!r}" for k, v in (event.get("args") or {}).items())
-                history.append({"role": "assistant", "content": f"`{event['name']}({args})`\n\n{detail}",
-                                "metadata": {"title": f"🛠 {event['name']}" + ("" if status == "done" else " (failed)"),
-                                             "status": "done", "duration": round(float(event.get("seconds", 0.0)), 2)}})
-                for artifact in event.get("artifacts", []):
-                    if artifact.get("kind") in ("png", "overlay", "comparison", "image") and Path(artifact["path"]).is_file():
-                        history.append({"role": "assistant", "content": gr.Image(artifact["path"])})
-            elif kind == "token":
-                if answer_index is None:
-                    history.append({"role": "assistant", "content": ""})
-                    answer_index = len(history) - 1
-                history[answer_index]["content"] += event.get("text", "")
-            elif kind == "final":
-                citations = event.get("citations", [])
-                flags = event.get("flags", [])
-                if answer_index is None:
-                    history.append({"role": "assistant", "content": event.get("answer", "")})
-                    answer_index = len(history) - 1
-                else:
-                    history[answer_index]["content"] = event.get("answer", history[answer_index]["content"])
-                if event.get("review") == "pending":
-                    history[answer_index]["content"] += "\n\n" + badge("review: pending", "pending")
-            yield history, _citations_markdown(citations), _flags_html(flags), gr.MultimodalTextbox(value=None)
+        return
+    yield history, "", "", gr.MultimodalTextbox(value=None)
+    answer_index: int | None = None
+    citations: list[dict[str, Any]] = []
+    flags: list[dict[str, Any]] = []
+    for event in stream_turn(ident.session, text, user=ident.user, role=ident.role,
+                             image=ids[-1] if ids else None):
+        kind = event.get("type")
+        if kind == "tool":
+            status = "done" if event.get("ok", True) else "error"
+            error = event.get("error") or {}
+            if isinstance(error, dict):
+                error = " ".join(part for part in (error.get("message"), error.get("hint")) if part)
+            detail = event.get("summary") or str(error)
+            args = ", ".join(f"{k}={v!r}" for k, v in (event.get("args") or {}).items())
+            history.append({"role": "assistant", "content": f"`{event['name']}({args})`\n\n{detail}",
+                            "metadata": {"title": f"🛠 {event['name']}" + ("" if status == "done" else " (failed)"),
+                                         "status": "done", "duration": round(float(event.get("seconds", 0.0)), 2)}})
+            for artifact in event.get("artifacts", []):
+                if artifact.get("kind") in ("png", "overlay", "comparison", "image") and Path(artifact["path"]).is_file():
+                    history.append({"role": "assistant", "content": gr.Image(artifact["path"])})
+        elif kind == "token":
+            if answer_index is None:
+                history.append({"role": "assistant", "content": ""})
+                answer_index = len(history) - 1
+            history[answer_index]["content"] += event.get("text", "")
+        elif kind == "final":
+            citations = event.get("citations", [])
+            flags = event.get("flags", [])
+            if answer_index is None:
+                history.append({"role": "assistant", "content": event.get("answer", "")})
+                answer_index = len(history) - 1
+            else:
+                history[answer_index]["content"] = event.get("answer", history[answer_index]["content"])
+            if event.get("review") == "pending":
+                history[answer_index]["content"] += "\n\n" + badge("review: pending", "pending")
+        yield history, _citations_markdown(citations), _flags_html(flags), gr.MultimodalTextbox(value=None)
 
 
 def load_history(browser_id: str, request: gr.Request) -> list[dict[str, Any]]:
