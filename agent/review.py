@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
 import uuid
@@ -16,7 +17,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from agent.errors import AccessDeniedError, InvalidInputError, NotFoundError, ReviewRequiredError
+from agent.errors import (AccessDeniedError, InvalidInputError, ModelUnavailableError, NotFoundError,
+                          ReviewRequiredError)
 from agent.settings import get_settings
 
 ROLES = ("viewer", "expert")
@@ -46,8 +48,83 @@ BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 """
 
 
-def _connect() -> sqlite3.Connection:
+_PG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id TEXT PRIMARY KEY, created DOUBLE PRECISION NOT NULL, tool TEXT NOT NULL, "user" TEXT,
+    args TEXT NOT NULL, result TEXT NOT NULL, status TEXT NOT NULL,
+    decided_by TEXT, decided_at DOUBLE PRECISION, comment TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq BIGSERIAL PRIMARY KEY, ts DOUBLE PRECISION NOT NULL, actor TEXT, action TEXT NOT NULL,
+    target TEXT, detail TEXT NOT NULL, digest TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('viewer', 'expert')),
+    updated DOUBLE PRECISION NOT NULL, updated_by TEXT
+);
+CREATE TABLE IF NOT EXISTS actions (
+    id TEXT PRIMARY KEY, created DOUBLE PRECISION NOT NULL, tool TEXT NOT NULL, args TEXT NOT NULL,
+    args_sha256 TEXT NOT NULL, "user" TEXT, status TEXT NOT NULL, decided_by TEXT,
+    decided_at DOUBLE PRECISION, comment TEXT, used_at DOUBLE PRECISION
+);
+CREATE OR REPLACE FUNCTION radagent_audit_append_only() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'audit log is append-only'; END; $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS audit_append_only ON audit;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+FOR EACH ROW EXECUTE FUNCTION radagent_audit_append_only();
+"""
+
+
+class _PostgresConnection:
+    """The few sqlite3.Connection methods this module uses, over psycopg (autocommit per write).
+
+    `?` placeholders become `%s` and the reserved column name `user` is quoted, so the same
+    statements serve both stores.
+    """
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        self._conn = psycopg.connect(url, row_factory=dict_row, autocommit=True)
+
+    @staticmethod
+    def _sql(query: str) -> str:
+        query = re.sub(r"(?<![\w\"])user(?![\w\"])", '"user"', query)
+        return query.replace("?", "%s")
+
+    def execute(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        return self._conn.execute(self._sql(query), params)
+
+    def __enter__(self) -> "_PostgresConnection":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+_PG_READY: set[str] = set()
+
+
+def _connect() -> Any:
+    """SQLite in the data directory (WAL, committed per write), or PostgreSQL when
+    `store.database_url` names one (needs the optional `psycopg` package)."""
     settings = get_settings()
+    url = settings.store.database_url
+    if url and url.startswith(("postgresql://", "postgres://")):
+        try:
+            conn = _PostgresConnection(url)
+        except ImportError:
+            raise ModelUnavailableError("The review store is set to PostgreSQL but psycopg is not installed.",
+                                        "Install it with `pip install 'radagent[postgres]'`, or unset "
+                                        "RADAGENT_STORE__DATABASE_URL to use SQLite.") from None
+        if url not in _PG_READY:
+            conn._conn.execute(_PG_SCHEMA)
+            _PG_READY.add(url)
+        return conn
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(settings.database_path, timeout=30)
     conn.row_factory = sqlite3.Row
