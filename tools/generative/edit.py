@@ -2,17 +2,18 @@
 
 1. The image is brought to 64 px and measured by the independent attribute classifier, which
    gives its class (lesion present, side, size bucket).
-2. DDIM inversion with that class maps the image to its latent x_t (part-way, t = 400 for size and
-   severity, 600 for adding a lesion: deep enough to change a nodule, shallow enough to keep the
-   anatomy); decoding x_t again gives the reconstruction, whose PSNR/SSIM against the input says how
-   faithful the inversion is.
-3. The class embedding moves along the attribute direction saved with the diffusion checkpoint
-   (class-mean differences of labelled training latents): e' = e + strength * n, and x_t is decoded
-   with e'. Removing a lesion (lesion_presence < 0) instead inpaints its neighbourhood as 'no lesion'.
+2. Inversion into the conditional VAE: the encoder gives z; a residual on the decoder's first
+   feature map is then optimised so that decoding reproduces the image. The PSNR/SSIM of that
+   un-edited reconstruction says how faithful the inversion is.
+3. The latent (z, class vector) moves along the attribute direction saved with the VAE checkpoint
+   (class-mean differences of labelled training latents): (z, y) + strength * n, then decodes.
+   Removing a lesion (lesion_presence < 0) instead inpaints its neighbourhood as 'no lesion' with
+   the diffusion model (RePaint-style), because the residual keeps the lesion's fine detail.
 4. The change (edited - reconstruction) is added to the ORIGINAL pixels, inside a feathered disk
-   around the lesion when `local` (found as the peak of the model's own anomaly map on the lesion's
-   side), so everything else stays exactly as it was.
-5. The classifier measures the result again: the reported change is the independent measurement.
+   around the lesion when `local`. The lesion is found by the generative models themselves (the
+   diffusion anomaly map plus the VAE's lesion/no-lesion difference), so everything else stays
+   exactly as it was.
+5. The classifier measures the result again: the reported change is that independent measurement.
 """
 
 from __future__ import annotations
