@@ -34,6 +34,8 @@ from tools.registry import TOOLS, ToolSpec
 HISTORY_MESSAGES = 6  # earlier user/assistant messages the answer model sees
 ANSWER_MAX_TOKENS = 320
 TOOL_OUTPUT_CHARS = 1800
+# Tools whose main text output is shown to the user as is, not retold by the model.
+SHOWN_VERBATIM = {"rewrite_report": "text"}
 _YES = re.compile(r"^\s*(y|yes|yep|yeah|ok(ay)?|sure|confirm(ed)?|approve[d]?|go( ahead)?|do it|run it)\b[\s.!]*$", re.I)
 _NO = re.compile(r"^\s*(n|no|nope|cancel|stop|abort|don'?t|do not)\b", re.I)
 
@@ -263,6 +265,13 @@ def answer_node(state: TurnState) -> dict[str, Any]:
         _emit({"type": "token", "text": text})
     elif run and run["name"] == "search_knowledge" and run["ok"] and not (run.get("result") or {}).get("snippets"):
         text = load_prompt("no_sources")
+        _emit({"type": "token", "text": text})
+    elif run and run["ok"] and run["name"] in SHOWN_VERBATIM and (run.get("result") or {}).get(SHOWN_VERBATIM[run["name"]]):
+        # A checked rewrite is shown as checked: a paraphrase by the chat model could change findings.
+        result = run["result"]
+        text = str(result[SHOWN_VERBATIM[run["name"]]]).strip()
+        if isinstance(result.get("grade"), (int, float)):
+            text += f"\n\n(Reading grade {result['grade']:.1f}.)"
         _emit({"type": "token", "text": text})
     else:
         messages, snippets = _answer_prompt(state)

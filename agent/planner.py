@@ -220,6 +220,14 @@ _POINTS_AT_IMAGE = re.compile(r"\b(this|these|that|my|the|attached|uploaded)\s+(
                               re.IGNORECASE)
 
 
+_REPORT_WORDS = re.compile(r"\b(findings?|impression|report|radiograph (shows|demonstrates)|recommend(ed)?)\b", re.IGNORECASE)
+
+
+def has_report(text: str) -> bool:
+    """Report text pasted into the request (it is about a report, not an image)."""
+    return bool(_REPORT_WORDS.search(text)) and len(text) >= 60
+
+
 def is_general_question(text: str) -> bool:
     """A question about a topic rather than about a particular image."""
     return bool(_QUESTION.search(text)) and not _POINTS_AT_IMAGE.search(text)
@@ -338,9 +346,9 @@ def plan(request: str, image: str | None = None, history: list[dict[str, Any]] |
         if call is None or (call[0] is not None and call[0] not in TOOLS):
             return Decision(None, {}, raw=raw, repaired=True)
     tool, args = call
-    if tool is not None and needs_image(tool) and not has_image and is_general_question(text):
-        # "How does anomaly detection work?" is not a request to run it: with no image anywhere,
-        # ask again with only the tools that need none.
+    if tool is not None and needs_image(tool) and not has_image and (is_general_question(text) or has_report(text)):
+        # "How does anomaly detection work?" or a pasted report is not a request to run an image
+        # tool: with no image anywhere, ask again with only the tools that need none.
         retry_raw = llm.chat(messages, max_tokens=PLAN_MAX_TOKENS, temperature=0.0,
                              json_schema=decision_schema(without_image_tools=True))
         retry = parse_tool_call(retry_raw)

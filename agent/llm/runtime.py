@@ -183,23 +183,10 @@ class LlamaCppLLM(LLM):
     GRAMMAR_TOP_K = 1024
 
     def _grammar_sampler(self, grammar: Any, temp: float) -> Any:
-        """Grammar applied to the 1,024 likeliest tokens instead of the whole vocabulary.
+        """Grammar checked on the 1,024 likeliest tokens first (see agent.llm.grammar_sampler)."""
+        from agent.llm.grammar_sampler import GrammarFirstSampler
 
-        llama.cpp checks every candidate against the grammar; over Qwen's 151k-token vocabulary
-        that costs more than the forward pass itself. A JSON continuation the model ranks below
-        the top 1,024 is never the one greedy decoding would pick, so the output is the same.
-        """
-        from llama_cpp import _internals as internals
-
-        sampler = internals.LlamaSampler()
-        sampler.add_top_k(self.GRAMMAR_TOP_K)
-        sampler.add_grammar(self._llama._model, grammar)
-        if temp <= 0.0:
-            sampler.add_greedy()
-        else:
-            sampler.add_temp(temp)
-            sampler.add_dist(self.seed)
-        return sampler
+        return GrammarFirstSampler(self._llama, grammar, temp=temp, seed=self.seed, top_k=self.GRAMMAR_TOP_K)
 
     # prompt building -----------------------------------------------------------------------
     def _tokens(self, text: str) -> list[int]:

@@ -154,3 +154,25 @@ def test_catalogue_is_exposed_as_langchain_tools():
     segment = next(t for t in tools if t.name == "segment_image")
     assert segment.description == TOOLS["segment_image"].description
     assert "target" in segment.args
+
+
+def test_checked_rewrite_is_shown_verbatim(agent, fake_llm, tmp_path, monkeypatch):
+    (tmp_path / "fake_rewrite_tool.py").write_text(textwrap.dedent('''
+        from tools.schemas import ToolResult
+
+        class RewriteResult(ToolResult):
+            text: str
+            grade: float
+
+        def rewrite(args):
+            return RewriteResult(summary="Rewritten", text="You have a small spot on the lung.", grade=5.2)
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = TOOLS["rewrite_report"]
+    monkeypatch.setitem(TOOLS, "rewrite_report", ToolSpec("rewrite_report", spec.description, spec.args_path,
+                                                          "fake_rewrite_tool:rewrite", informs_care=True))
+    llm = fake_llm(_route({"patient": {"tool": "rewrite_report", "args": {}}}), reply="A paraphrase.")
+    final = agent.run_turn("s7", "rewrite for my patient: IMPRESSION: 4 mm nodule in the right upper lobe, stable.")
+    assert final["answer"].startswith("You have a small spot on the lung.") and "5.2" in final["answer"]
+    assert final["review"] == "pending"
+    assert all(call["json_schema"] is not None for call in llm.calls)
