@@ -22,12 +22,17 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
 
 
-def refresh(status: str) -> tuple[list[list[Any]], Any, list[list[Any]]]:
+def refresh(status: str, current: str | None = None) -> tuple[list[list[Any]], Any, list[list[Any]]]:
+    """The queue under the chosen filter; the item being looked at stays selected after a decision."""
     items = review.list_reviews(None if status == "all" else status)
     rows = [[i["id"], i["status"], i["tool"], i.get("user") or "", _when(i.get("created"))] for i in items]
     audit = [[e["seq"], _when(e["ts"]), e.get("actor") or "", e["action"], e.get("target") or ""]
              for e in review.audit_entries(200)]
-    return rows, gr.update(choices=[r[0] for r in rows], value=rows[-1][0] if rows else None), audit
+    choices = [r[0] for r in rows]
+    if current and current not in choices:
+        choices.append(current)
+    selected = current or (choices[-1] if choices else None)
+    return rows, gr.update(choices=choices, value=selected), audit
 
 
 def show_item(review_id: str | None) -> tuple[Any, str, dict[str, Any]]:
@@ -100,6 +105,6 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
 
     for button, handler in ((confirm_btn, confirm), (reject_btn, reject)):
         button.click(handler, [item_id, comment, browser_id], outcome, api_name=f"review_{handler.__name__}") \
-            .then(refresh, status, [queue, item_id, audit], **hidden) \
+            .then(refresh, [status, item_id], [queue, item_id, audit], **hidden) \
             .then(show_item, item_id, [artifact, item_status, details], **hidden)
     return {"whoami": (whoami, [browser_id], who), "refresh": (refresh, [status], [queue, item_id, audit])}

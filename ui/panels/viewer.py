@@ -69,7 +69,7 @@ def show_image(image_id: str | None, slice_index: int, preset: str, level: float
     shown = window(frame, *(center_width or (None, None)))
     shown = draw_prompts(shown, prompts.get("points", []), prompts.get("box"))
     n_slices = loaded.pixels.shape[0] if loaded.is_volume else 1
-    slider = gr.update(visible=n_slices > 1, maximum=max(0, n_slices - 1))
+    slider = gr.update(visible=n_slices > 1, maximum=max(1, n_slices - 1))
     info = {"id": image_id, "modality": loaded.modality, "shape": list(loaded.pixels.shape),
             "spacing_mm": loaded.spacing_mm, **{k: v for k, v in loaded.metadata.items() if k != "modality"}}
     return shown, slider, info, ""
