@@ -23,6 +23,7 @@ from tools.restoration.networks import DEPTH_MULTIPLE, build_reconstructor
 from tools.restoration.padding import crop_back, pad_to_multiple
 from tools.restoration.results import ReconstructResult
 from tools.restoration.schemas import ReconstructMRIArgs
+from tools.schemas import Flag
 
 MODEL_NAME = "mri_recon"
 MAX_KSPACE_MB = 256
@@ -133,6 +134,11 @@ def reconstruct_mri(args: ReconstructMRIArgs) -> ReconstructResult:
         source=origin, sampled_columns=int(mask.any(axis=0).sum()), model=MODEL_NAME,
         checkpoint_sha256=checkpoint.sha256, seed=args.mask_seed if requested else None,
         input_shape=list(zf.shape), flags=list(flags))
+    train_size = int(checkpoint.config.get("size", 128))
+    if max(zf.shape) > 2 * train_size:
+        result.flags.append(Flag(type="warning", detail=(
+            f"The model was trained on {train_size} px head phantoms; this {zf.shape[0]}x{zf.shape[1]} image is "
+            "outside its validated range (aliasing spans more pixels), so check it against the zero-filled image.")))
     window = percentile_window(reference if reference is not None else image)
     panels = [(f"zero-filled ({realised:.1f}x)", zf, window), ("U-Net + data consistency", image, window)]
     if reference is not None:
@@ -140,6 +146,10 @@ def reconstruct_mri(args: ReconstructMRIArgs) -> ReconstructResult:
         result.psnr_db, result.ssim = q["psnr_db"], q["ssim"]
         result.zero_filled_psnr_db, result.zero_filled_ssim = qz["psnr_db"], qz["ssim"]
         panels.append(("fully sampled reference", reference, window))
+        if q["psnr_db"] < qz["psnr_db"]:
+            result.flags.append(Flag(type="warning", detail=(
+                f"On this image the learned reconstruction scored below zero-filling ({q['psnr_db']:.1f} vs "
+                f"{qz['psnr_db']:.1f} dB PSNR): it is outside what the model was trained on; do not rely on it.")))
         quality = (f"PSNR {qz['psnr_db']:.2f} dB zero-filled -> {q['psnr_db']:.2f} dB, "
                    f"SSIM {qz['ssim']:.3f} -> {q['ssim']:.3f} against the fully sampled image")
     else:
