@@ -21,7 +21,7 @@ from tools.schemas import Flag
 # Cosine similarity above which an unexplained sentence is taken as a paraphrase of a finding
 # the lexicon did not recognise. Set high: a fallback must not hide an omission.
 FALLBACK_SIMILARITY = 0.72
-MAX_CHECK_CHARS = 200_000
+MAX_CHECK_CHARS = 50_000  # far above any report; bounds the worst case to a few seconds
 
 _POLARITY_WORDS = {"present": "present", "absent": "absent (negated)", "uncertain": "possible (uncertain)"}
 
@@ -257,10 +257,13 @@ def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool
 def check_rewrite(original: str, rewrite: str, target_grade: float = 7.0, *,
                   use_embeddings: bool = True) -> CheckResult:
     """Compare a rewrite with its original; never raises on odd text (empty, HTML, huge)."""
+    truncated = len(original or "") > MAX_CHECK_CHARS or len(rewrite or "") > MAX_CHECK_CHARS
     original = (original or "")[:MAX_CHECK_CHARS]
     rewrite = (rewrite or "")[:MAX_CHECK_CHARS]
     orig, rew = extract(original), extract(rewrite)
     flags = check_extractions(orig, rew, use_embeddings=use_embeddings)
+    if truncated:
+        flags.append(Flag(type="warning", detail=f"Only the first {MAX_CHECK_CHARS:,} characters were checked."))
     grade = readability.flesch_kincaid_grade(rewrite)
     if grade > target_grade:
         flags.append(Flag(type="readability",

@@ -70,6 +70,7 @@ _RECOMMEND_RE = re.compile(
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
     r"see (?:a|your) (?:specialist|doctor))",
     re.IGNORECASE)
+MAX_SENTENCE_CHARS = 600
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=:)\s+(?=[A-Z])")
 
 
@@ -120,7 +121,15 @@ class Extraction:
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items; headings such as "FINDINGS:" are split from what follows."""
     parts = [p.strip(" \t-•*") for p in _SENTENCE_RE.split(text or "")]
-    return [p for p in parts if p and re.search(r"\w", p)]
+    out = []
+    for part in parts:
+        while len(part) > MAX_SENTENCE_CHARS:  # run-on text: bounded pieces keep the scan linear
+            cut = part.rfind(" ", 0, MAX_SENTENCE_CHARS)
+            cut = cut if cut > 0 else MAX_SENTENCE_CHARS
+            out.append(part[:cut])
+            part = part[cut:].strip()
+        out.append(part)
+    return [p for p in out if p and re.search(r"\w", p)]
 
 
 def _to_number(token: str) -> float | None:
