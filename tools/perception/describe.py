@@ -210,8 +210,9 @@ def _word_with_llm(sheet: FactSheet, question: str) -> tuple[str | None, str]:
     """(answer, "") from the LLM, or (None, why not) so the caller keeps the facts-only text."""
     from agent.prompts import load_prompt
 
-    facts = json.dumps([f.model_dump(mode="json") for f in sheet.facts], ensure_ascii=False, indent=1)
-    facts = _neutralise(facts)
+    # One compact line per fact (its statement already carries the value and unit): a short prompt
+    # keeps a small local model fast.
+    facts = _neutralise("\n".join(json.dumps({"id": f.id, "fact": f.statement}, ensure_ascii=False) for f in sheet.facts))
     user = load_prompt("describe_image_user.md").format(question=_neutralise(question.strip()) or "(none: describe the image)",
                                                          facts=facts)
     messages = [{"role": "system", "content": load_prompt("describe_image.md")}, {"role": "user", "content": user}]
