@@ -84,7 +84,7 @@ def test_never_crashes_on_random_text(original: str, rewrite: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "   ", "<html><body><p>No <b>pneumothorax</b></p></body></html>",
-                                  "{\\rtf1\\ansi No effusion.}", "5" * 10000, "left " * 20000, "\x00\ufeff\u202e"])
+                                  "{\\rtf1\\ansi No effusion.}", "5" * 10000, "left " * 3000, "\x00\ufeff\u202e"])
 def test_odd_inputs_do_not_crash(text: str) -> None:
     check_rewrite(text, text[::-1], use_embeddings=False)
     check_rewrite(ORIGINAL, text, use_embeddings=False)
