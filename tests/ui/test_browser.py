@@ -15,6 +15,10 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
                "--disable-background-networking", "--disable-component-update"]
 
 
+REPORT = ("CT chest without contrast. There is a 6 mm nodule in the right upper lobe. "
+          "No pleural effusion. No pneumothorax. Recommend follow-up CT in 12 months.")
+
+
 def rg1_path() -> Path:
     from pydicom.data import get_testdata_file
 
@@ -51,6 +55,20 @@ def test_upload_segment_confirm_and_audit(served_app: dict) -> None:
             expect(status).to_contain_text("review: pending", timeout=180_000)
             expect(page.locator("#viewer-overlay img").first).to_be_visible(timeout=30_000)
             page.screenshot(path=str(SCREENSHOTS / "ui_segment.png"), full_page=True)
+
+            page.get_by_role("tab", name="Report rewrite").click()
+            page.locator("#report-input textarea").fill(REPORT)
+            page.locator("#report-rewrite").click()
+            expect(page.locator("#report-summary")).to_contain_text("Reading grade", timeout=600_000)
+            expect(page.locator("#report-output")).not_to_be_empty()
+            page.screenshot(path=str(SCREENSHOTS / "ui_report.png"), full_page=True)
+
+            page.get_by_role("tab", name="Generate").click()
+            page.locator("#gen-condition textarea").fill("nodule in right lung, 12 mm")
+            page.locator("#gen-run").click()
+            expect(page.locator("#gen-status")).to_contain_text("SYNTHETIC", timeout=300_000)
+            expect(page.locator("#gen-gallery img").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(SCREENSHOTS / "ui_generate.png"), full_page=True)
 
             login(page, url, expert)
             page.get_by_role("tab", name="Review").click()
