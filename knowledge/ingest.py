@@ -171,6 +171,7 @@ def ingest_paths(
 
     def chunk_count(source: str) -> int:
         return counts.get(source, 0) if counts is not None else len(store.chunk_ids_of(source))
+
     batcher = _Batcher(store, batch_size)
     bar = _progress_bar(len(files), enabled=progress)
     try:
@@ -194,6 +195,9 @@ def ingest_paths(
             finally:
                 bar.update(1)
             chunks = chunk_text(doc.text, doc.title, knobs.chunk_size, knobs.chunk_overlap)
+            if not chunks:
+                report.skipped.append({"path": str(path), "reason": "has no text to index"})
+                continue
             had_chunks = bool(old) or chunk_count(source) > 0
             if had_chunks:
                 # Forget the old version before writing the new one: a crash from here on leaves a
