@@ -96,8 +96,8 @@ def resolve_citations(text: str, snippets: list[Any]) -> tuple[str, list[dict[st
     return text, citations, flags
 
 
-def guardrail_flags(answer: str, snippets: list[Any]) -> list[Flag]:
-    """Flags from the guardrails package when it provides an answer check; none otherwise."""
+def guardrail_flags(answer: str, snippets: list[Any], tool_outputs: list[dict[str, Any]] | None = None) -> list[Flag]:
+    """Flags from the guardrails' answer check (grounding against snippets and tool outputs, scope)."""
     try:
         from agent import guardrails
     except ImportError:
@@ -105,7 +105,7 @@ def guardrail_flags(answer: str, snippets: list[Any]) -> list[Flag]:
     check: Callable[..., Any] | None = getattr(guardrails, "check_answer", None)
     if check is None:
         return []
-    found = check(answer, snippets)
+    found = check(answer, snippets, tool_outputs or [])
     return [f if isinstance(f, Flag) else Flag.model_validate(f) for f in (found or [])]
 
 

@@ -62,6 +62,7 @@ class TurnState(TypedDict, total=False):
     decision: dict[str, Any] | None
     tool_run: dict[str, Any] | None
     reply: str  # a fixed reply that needs no model (missing image, confirmation, ...)
+    flags: list[dict[str, Any]]  # guardrail flags raised while planning this turn
 
 
 # -- tools as LangChain tools ---------------------------------------------------------------
@@ -161,9 +162,19 @@ def _latest_image(state: TurnState) -> str | None:
 def plan_node(state: TurnState) -> dict[str, Any]:
     from agent.planner import decision_message, image_in_text, plan
 
+    from agent.guardrails import check_scope, mask_phi
+
     request = state["request"]
-    update: dict[str, Any] = {"messages": [HumanMessage(content=request)], "decision": None,
-                              "tool_run": None, "reply": ""}
+    masked, phi_flags = mask_phi(request)  # stored and shown to the model without PHI
+    update: dict[str, Any] = {"messages": [HumanMessage(content=masked)], "decision": None,
+                              "tool_run": None, "reply": "", "flags": [f.model_dump() for f in phi_flags],
+                              "request": masked}  # what the answer model reads from here on
+    refusal = check_scope(request)
+    if refusal is not None:  # diagnosis or treatment for a patient: a fixed redirect, no model call
+        update["reply"] = refusal.detail
+        update["flags"].append(refusal.model_dump())
+        update["pending"] = None
+        return update
     named = image_in_text(request)
     if state.get("image") or named:
         update["images"] = [i for i in (state.get("image"), named) if i]
@@ -259,7 +270,7 @@ def answer_node(state: TurnState) -> dict[str, Any]:
 
     run = state.get("tool_run")
     citations: list[dict[str, str]] = []
-    flags: list[dict[str, Any]] = list((run or {}).get("flags") or [])
+    flags: list[dict[str, Any]] = list(state.get("flags") or []) + list((run or {}).get("flags") or [])
     if state.get("reply"):
         text = state["reply"]
         _emit({"type": "token", "text": text})
@@ -283,7 +294,13 @@ def answer_node(state: TurnState) -> dict[str, Any]:
         if snippets:
             text, citations, cite_flags = resolve_citations(text, snippets)
             flags += [f.model_dump() for f in cite_flags]
-            flags += [f.model_dump() for f in guardrail_flags(text, snippets)]
+        if snippets or run:
+            flags += [f.model_dump() for f in guardrail_flags(
+                text, snippets, [run["result"]] if run and run.get("result") else [])]
+        else:
+            from agent.guardrails import check_answer_scope
+
+            flags += [f.model_dump() for f in check_answer_scope(text)]
     final = {"type": "final", "answer": text, "citations": citations, "flags": flags,
              "review": (run or {}).get("review"), "review_id": (run or {}).get("review_id"),
              "trace": [{k: run.get(k) for k in ("name", "args", "seconds", "ok", "summary", "error")}] if run else []}

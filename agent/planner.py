@@ -325,13 +325,19 @@ def plan(request: str, image: str | None = None, history: list[dict[str, Any]] |
     argument, or the session's most recent image). `history` is the conversation so far as chat
     messages; only the last user request is used, as context for follow-ups.
     """
+    from agent.guardrails import check_scope, mask_phi
+
     text = clean_text(request)
+    if check_scope(text) is not None:  # a diagnosis or treatment request: refused, no tool
+        return Decision(None, {}, raw="scope")
     llm = llm or get_llm()
     warm(llm)
     has_image = bool(image or image_in_text(text))
     previous = previous_request(history)
+    masked, _ = mask_phi(text)  # the model never sees names, dates or record numbers
+    masked_previous = mask_phi(previous)[0] if previous else None
     messages = [{"role": "system", "content": static_prompt()},
-                {"role": "user", "content": user_message(text, has_image, previous)}]
+                {"role": "user", "content": user_message(masked, has_image, masked_previous)}]
     history_text = previous or ""
     schema = decision_schema()
     raw = llm.chat(messages, max_tokens=PLAN_MAX_TOKENS, temperature=0.0, json_schema=schema)

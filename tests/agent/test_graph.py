@@ -176,3 +176,12 @@ def test_checked_rewrite_is_shown_verbatim(agent, fake_llm, tmp_path, monkeypatc
     assert final["answer"].startswith("You have a small spot on the lung.") and "5.2" in final["answer"]
     assert final["review"] == "pending"
     assert all(call["json_schema"] is not None for call in llm.calls)
+
+
+def test_treatment_request_is_redirected_and_phi_is_masked(agent, fake_llm):
+    llm = fake_llm(reply="Hello.")
+    final = agent.run_turn("s8", "prescribe me antibiotics")
+    assert [f["type"] for f in final["flags"]] == ["scope"] and llm.calls == []
+    agent.run_turn("s8", "Mr John Smith, DOB 01/02/1950, says hello")
+    assert "John" not in str(llm.calls) and "phi" in str(agent.run_turn("s8", "Mrs Jane Doe, DOB 02/03/1961, here")["flags"])
+    assert all("John" not in str(m.content) and "Jane" not in str(m.content) for m in agent.messages("s8"))
