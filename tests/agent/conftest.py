@@ -28,8 +28,9 @@ class FakeLLM(LLM):
         else:
             text = self.reply(messages) if callable(self.reply) else self.reply
         self.last_stats = CallStats(prompt_tokens=10, completion_tokens=len(text.split()))
-        for word in text.split(" "):
-            yield word if word is text.split(" ")[-1] else word + " "
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            yield word if i == len(words) - 1 else word + " "
 
     def info(self) -> dict[str, Any]:
         return {"backend": "fake"}
