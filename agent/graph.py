@@ -160,9 +160,8 @@ def _latest_image(state: TurnState) -> str | None:
 
 
 def plan_node(state: TurnState) -> dict[str, Any]:
-    from agent.planner import decision_message, image_in_text, plan
-
     from agent.guardrails import check_scope, mask_phi
+    from agent.planner import decision_message, image_in_text, plan
 
     request = state["request"]
     masked, phi_flags = mask_phi(request)  # stored and shown to the model without PHI
@@ -198,7 +197,7 @@ def plan_node(state: TurnState) -> dict[str, Any]:
         {"role": "user" if i % 2 == 0 else "assistant", "content": text}
         for pair in state.get("plans") or [] for i, text in enumerate((pair["q"], pair["decision"]))])
     _emit({"type": "plan", "tool": decision.tool, "args": decision.args, "missing": decision.missing})
-    update["plans"] = [{"q": request, "decision": decision_message(decision)}]
+    update["plans"] = [{"q": masked, "decision": decision_message(decision)}]  # persisted: no PHI
     update["decision"] = {"tool": decision.tool, "args": decision.args, "missing": decision.missing}
     if decision.tool is None:
         return update
