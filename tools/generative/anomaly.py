@@ -100,7 +100,7 @@ def detect_anomaly(args: DetectAnomalyArgs) -> DetectAnomalyResult:
     full = torch.nn.functional.interpolate(torch.from_numpy(maps[:1, None]), size=(h, w), mode="bilinear",
                                            align_corners=False)[0, 0].numpy()
     peak_y, peak_x = np.unravel_index(int(full.argmax()), full.shape)
-    heat = np.clip(full / max(score, 1e-6), 0, 1).astype(np.float32)
+    heat = (np.clip(full / max(score, 1e-6), 0, 1) * 1000.0).astype(np.float32)  # 0-1000: integer-scale display
     out_path = Path(args.out).expanduser() if args.out else None
     derived = write_derived(
         heat, tool="detect_anomaly", model="ddpm (partial-noise healthy reconstruction)", source=loaded,

@@ -20,6 +20,7 @@ DEFAULT_STEPS = {"ddim": 50, "ddpm": 1000}
 MODEL_SIZE = 64
 OUTPUT_SIZE = 256  # written 4x upsampled so the image and its SYNTHETIC banner are readable
 FIELD_OF_VIEW_MM = 350.0  # the chest phantoms' field of view
+DISPLAY_MAX = 4095.0  # written as 12-bit radiograph values (display windows assume integer-scale data)
 
 
 class GenerateImagesResult(ToolResult):
@@ -141,7 +142,7 @@ def generate_images(args: GenerateImagesArgs) -> GenerateImagesResult:
     spacing = FIELD_OF_VIEW_MM / OUTPUT_SIZE
     for i, pixels in enumerate(to_unit(upsampled)):
         derived = write_derived(
-            pixels, tool="generate_images", model=args.model, source=None, seed=args.seed,
+            pixels * DISPLAY_MAX, tool="generate_images", model=args.model, source=None, seed=args.seed,
             checkpoint_sha256=sha, description=f"Synthetic chest radiograph phantom ({class_label(int(classes[i]))})",
             out_dir=out_dir, modality="DX", spacing_mm=(spacing, spacing),
             extra_provenance={"condition": args.condition, "condition_parsed": condition.describe(),
