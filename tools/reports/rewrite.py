@@ -17,6 +17,7 @@ from agent.errors import ModelUnavailableError
 from agent.prompts import load_prompt
 from tools.reports.checker import CheckResult, check_rewrite
 from tools.reports.glossary import glossary_for
+from tools.reports.plain_terms import plain_terms
 from tools.reports.report_input import validate_report
 from tools.reports.schemas import GlossaryEntry, RewriteReportArgs, RewriteResult
 from tools.schemas import Flag
@@ -101,6 +102,11 @@ def rewrite_report(args: RewriteReportArgs) -> RewriteResult:
         attempts = 2
         if _score(check2) <= _score(check):
             draft, check = draft2, check2
+    simpler = plain_terms(draft["text"])  # jargon left in place: swap in lay phrases the checker knows
+    if simpler != draft["text"]:
+        simpler_check = check_rewrite(masked, simpler, grade)
+        if _score(simpler_check) <= _score(check):
+            draft, check = {**draft, "text": simpler}, simpler_check
     glossary = glossary_for(masked, [g for g in draft.get("glossary", []) if isinstance(g, dict)])
     questions = [str(q).strip() for q in draft.get("questions", []) if str(q).strip()][:MAX_QUESTIONS]
     if not questions:

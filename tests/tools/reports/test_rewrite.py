@@ -99,3 +99,13 @@ def test_tool_output_enters_the_review_queue(fake) -> None:  # noqa: ANN001
     fake(GOOD)
     result = run_tool("rewrite_report", {"report": REPORT}, user="ana")
     assert result.review == "pending" and review.get_review(result.review_id)["status"] == "pending"
+
+
+def test_jargon_left_by_the_model_is_swapped_for_checked_lay_words(fake) -> None:  # noqa: ANN001
+    jargon = ("Small left pleural effusion is present. No pneumothorax is noted. A 5 mm nodule is seen in the "
+              "right upper lobe. A follow-up CT is recommended in 12 months.")
+    fake(jargon)
+    result = rewrite_report(RewriteReportArgs(report=REPORT))
+    assert "fluid around the left lung" in result.text and "collapsed lung" in result.text
+    assert not [f for f in result.flags if f.type not in ("phi", "readability")]
+    assert result.grade < 7
