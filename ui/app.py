@@ -52,8 +52,9 @@ def build_app() -> gr.Blocks:
         loaded = app.load(ensure_browser_id, browser_id, browser_id, **hidden)
         fn, inputs, outputs = review_hooks["whoami"]
         loaded = loaded.then(fn, inputs, outputs, **hidden).then(fn, inputs, whoami, **hidden)
-        for hooks in (chat_hooks, viewer_hooks, review_hooks):
-            fn, inputs, outputs = hooks["refresh"]
+        refreshers = [chat_hooks["refresh"], viewer_hooks["refresh"], review_hooks["refresh"],
+                      review_hooks["refresh_actions"]]
+        for fn, inputs, outputs in refreshers:
             loaded = loaded.then(fn, inputs, outputs, **hidden)
     return app
 

@@ -76,3 +76,28 @@ def test_only_an_expert_confirms(client, served_app: dict, monkeypatch: pytest.M
     assert review.get_review(rid)["status"] == "confirmed"
     actions = [e["action"] for e in review.audit_entries()]
     assert "review_confirmed" in actions
+
+
+def test_generation_waits_for_an_expert_approval(client, served_app: dict) -> None:
+    from gradio_client import Client
+
+    expert = served_app["users"][1]
+    as_expert = Client(served_app["url"] + "/", auth=(expert["name"], expert["password"]), verbose=False)
+    request = ("vae", "nodule in right lung", 1, 7, 50, "browser-g")
+
+    images, status, figures = client.predict(*request, api_name="/generate")
+    assert images == [] and "awaiting expert approval" in status
+    assert figures["awaiting_approval"]["model"] == "vae"
+
+    rows, _ = as_expert.predict(api_name="/review_actions")
+    pending = [r for r in rows["data"] if r[1] == "generate_images" and r[3] == "tech"]
+    assert len(pending) == 1, "the viewer's request is queued once, for an expert"
+    denied = client.predict(pending[0][0], "", "browser-g", api_name="/review_approve")
+    assert "ra-error" in denied and "expert" in denied, "a viewer cannot approve their own request"
+    approved = as_expert.predict(pending[0][0], "ok for a teaching set", "browser-z", api_name="/review_approve")
+    assert "approved by dr-lee" in approved
+
+    images, status, figures = client.predict(*request, api_name="/generate")
+    assert len(images) == 1 and "SYNTHETIC" in status
+    again, status, _ = client.predict(*request, api_name="/generate")
+    assert again == [] and "awaiting expert approval" in status, "an approval is used once"

@@ -1,4 +1,5 @@
-"""End to end in Debian's Chromium: upload the real chest radiograph, segment, confirm as an expert."""
+"""End to end in Debian's Chromium: upload the real chest radiograph, segment, rewrite a report, request a
+synthetic cohort, and as an expert approve the request and confirm the mask; then the cohort is generated."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
 
 REPORT = ("CT chest without contrast. There is a 6 mm nodule in the right upper lobe. "
           "No pleural effusion. No pneumothorax. Recommend follow-up CT in 12 months.")
+
+
+CONDITION = "nodule in right lung, 12 mm"
 
 
 def rg1_path() -> Path:
@@ -63,22 +67,36 @@ def test_upload_segment_confirm_and_audit(served_app: dict) -> None:
             expect(page.locator("#report-output")).not_to_be_empty()
             page.screenshot(path=str(SCREENSHOTS / "ui_report.png"), full_page=True)
 
+            # Generating a synthetic cohort is high-impact: the viewer's request waits for an expert.
             page.get_by_role("tab", name="Generate").click()
-            page.locator("#gen-condition textarea").fill("nodule in right lung, 12 mm")
+            page.locator("#gen-condition textarea").fill(CONDITION)
             page.locator("#gen-run").click()
-            expect(page.locator("#gen-status")).to_contain_text("SYNTHETIC", timeout=300_000)
-            expect(page.locator("#gen-gallery img").first).to_be_visible(timeout=60_000)
-            page.screenshot(path=str(SCREENSHOTS / "ui_generate.png"), full_page=True)
+            expect(page.locator("#gen-status")).to_contain_text("awaiting expert approval", timeout=60_000)
 
             login(page, url, expert)
             page.get_by_role("tab", name="Review").click()
             page.locator("#review-refresh").click()
+            expect(page.locator("#review-actions")).to_contain_text("generate_images", timeout=30_000)
+            page.locator("#review-approve").click()
+            expect(page.locator("#review-action-outcome")).to_contain_text("approved by dr-lee", timeout=30_000)
             expect(page.locator("#review-queue")).to_contain_text("segment_image", timeout=30_000)
+            page.locator("#review-queue").get_by_text("segment_image").first.click()
             expect(page.locator("#review-item-status")).to_contain_text("pending", timeout=30_000)
+            expect(page.locator("#review-item-details")).to_contain_text("segment_image", timeout=30_000)
             page.locator("#review-comment textarea").fill("Lung outline acceptable.")
             page.locator("#review-confirm").click()
             expect(page.locator("#review-outcome")).to_contain_text("confirmed by dr-lee", timeout=30_000)
+            expect(page.locator("#review-item-details")).to_contain_text("segment_image")
             expect(page.locator("#review-audit")).to_contain_text("review_confirmed", timeout=30_000)
+            expect(page.locator("#review-audit")).to_contain_text("action_approved", timeout=30_000)
             page.screenshot(path=str(SCREENSHOTS / "ui_review.png"), full_page=True)
+
+            login(page, url, viewer)
+            page.get_by_role("tab", name="Generate").click()
+            page.locator("#gen-condition textarea").fill(CONDITION)
+            page.locator("#gen-run").click()
+            expect(page.locator("#gen-status")).to_contain_text("SYNTHETIC", timeout=300_000)
+            expect(page.locator("#gen-gallery img").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(SCREENSHOTS / "ui_generate.png"), full_page=True)
         finally:
             browser.close()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import gradio as gr
 
-from agent.errors import RadagentError
+from agent.errors import RadagentError, ReviewRequiredError
 from tools.registry import run_tool
 from ui.context import acting_as, badge, error_html
 from ui.identity import identify
@@ -21,12 +22,24 @@ def generate(model: str, condition: str, n: int, seed: int, steps: int, browser_
         args["steps"] = int(steps)
     try:
         with acting_as(ident):
-            result = run_tool("generate_images", args, user=ident.user).model_dump(mode="json")
+            # Generating a synthetic cohort is high-impact: it runs only once an expert approved
+            # this exact request (an expert's own request counts), as in the CLI and the chat.
+            result = run_tool("generate_images", args, user=ident.user, require_approval=True,
+                              role=ident.role).model_dump(mode="json")
+    except ReviewRequiredError as err:
+        return [], awaiting_approval(err.message), {"awaiting_approval": args}
     except RadagentError as err:
         return [], error_html(err.message, err.hint), {}
     status = badge("SYNTHETIC — not for diagnosis", "synthetic")
     status += "".join(badge(f"{f['type']}: {f['detail']}", f["type"]) for f in result.get("flags", []))
     return result.get("images", []), status, {k: v for k, v in result.items() if k not in ("images", "artifacts")}
+
+
+def awaiting_approval(message: str) -> str:
+    """Say what is waiting and how it goes on, in the page's own terms."""
+    return (badge("awaiting expert approval", "pending")
+            + f"<div class='ra-banner'>{html.escape(message)} An expert approves it in the Review tab "
+              "(Actions awaiting approval); then press Generate again with the same settings.</div>")
 
 
 def build(browser_id: gr.BrowserState) -> None:
