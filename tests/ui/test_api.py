@@ -101,3 +101,22 @@ def test_generation_waits_for_an_expert_approval(client, served_app: dict) -> No
     assert len(images) == 1 and "SYNTHETIC" in status
     again, status, _ = client.predict(*request, api_name="/generate")
     assert again == [] and "awaiting expert approval" in status, "an approval is used once"
+
+
+def test_two_chat_sessions_at_once_keep_separate_histories(served_app: dict) -> None:
+    import concurrent.futures
+
+    def turn(index: int) -> tuple[list, str]:
+        marker = f"Hello, I am user number {index}."
+        history, _, _, _, status = _client(served_app, index).predict(
+            {"text": marker, "files": []}, [], f"browser-chat-{index}", api_name="/chat")
+        return history, status
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        (first, status_a), (second, status_b) = pool.map(turn, (0, 1))
+    texts_a = " ".join(str(m.get("content")) for m in first)
+    texts_b = " ".join(str(m.get("content")) for m in second)
+    assert "user number 0" in texts_a and "user number 1" not in texts_a
+    assert "user number 1" in texts_b and "user number 0" not in texts_b
+    assert first[-1]["role"] == "assistant" and second[-1]["role"] == "assistant"
+    assert "Answered at" in status_a and "Answered at" in status_b

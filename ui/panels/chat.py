@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -43,11 +44,20 @@ def _attach(files: list[Any], ident) -> tuple[list[str], list[str]]:
     return ids, errors
 
 
+def _status(text: str, state: str) -> str:
+    return f"<span class='ra-banner' data-state='{state}'>{text}</span>"
+
+
 def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: str, request: gr.Request
-            ) -> Iterator[tuple[list[dict[str, Any]], str, str, dict[str, Any]]]:
-    """One chat turn through the agent: stream the answer, then show its sources, flags and trace."""
+            ) -> Iterator[tuple[list[dict[str, Any]], str, str, dict[str, Any], str]]:
+    """One chat turn through the agent: stream the answer, then show its sources, flags and trace.
+
+    The status line says what the agent is doing (planning, running a tool, answering) and, at the
+    end, when the turn finished and how long it took.
+    """
     from agent.conversation import stream_turn
 
+    started = time.perf_counter()
     ident = identify(request, browser_id)
     text = (message or {}).get("text", "") or ""
     history = list(history or [])
@@ -59,15 +69,21 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: 
     if errors:
         history.append({"role": "assistant", "content": "\n".join(errors)})
     if not text.strip():
-        yield history, "", "", gr.MultimodalTextbox(value=None)
+        yield history, "", "", gr.MultimodalTextbox(value=None), _status("Nothing to answer: the message was empty.",
+                                                                          "done")
         return
-    yield history, "", "", gr.MultimodalTextbox(value=None)
+    status = _status("Planning…", "working")
+    yield history, "", "", gr.MultimodalTextbox(value=None), status
     answer_index: int | None = None
     citations: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
     for event in stream_turn(ident.session, text, user=ident.user, role=ident.role,
                              image=ids[-1] if ids else None):
         kind = event.get("type")
+        if kind == "plan" and event.get("tool"):
+            status = _status(f"Running {event['tool']}…", "working")
+        elif kind == "token":
+            status = _status("Answering…", "working")
         if kind == "tool":
             status = "done" if event.get("ok", True) else "error"
             error = event.get("error") or {}
@@ -96,7 +112,9 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: 
                 history[answer_index]["content"] = event.get("answer", history[answer_index]["content"])
             if event.get("review") == "pending":
                 history[answer_index]["content"] += "\n\n" + badge("review: pending", "pending")
-        yield history, _citations_markdown(citations), _flags_html(flags), gr.MultimodalTextbox(value=None)
+            status = _status(f"Answered at {time.strftime('%H:%M:%S')} in {time.perf_counter() - started:.1f} s.",
+                             "done")
+        yield history, _citations_markdown(citations), _flags_html(flags), gr.MultimodalTextbox(value=None), status
 
 
 def load_history(browser_id: str, request: gr.Request) -> list[dict[str, Any]]:
@@ -117,8 +135,10 @@ def build(browser_id: gr.BrowserState) -> dict[str, Any]:
                                        file_count="multiple", elem_id="chat-input",
                                        file_types=[".dcm", ".png", ".jpg", ".jpeg", ".nii", ".gz", ".zip", ".npz"])
         with gr.Column(scale=1, min_width=260):
+            turn_status = gr.HTML(elem_id="chat-status")
             flags = gr.HTML(label="Guardrail flags", elem_id="chat-flags")
             with gr.Accordion("Sources", open=True):
                 citations = gr.Markdown(elem_id="chat-citations")
-    box.submit(respond, [box, chatbot, browser_id], [chatbot, citations, flags, box], api_name="chat")
+    box.submit(respond, [box, chatbot, browser_id], [chatbot, citations, flags, box, turn_status],
+               api_name="chat")
     return {"refresh": (load_history, [browser_id], chatbot)}
