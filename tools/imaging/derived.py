@@ -12,6 +12,7 @@ the source file is only ever read.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -355,8 +356,15 @@ def write_derived_mask(mask: np.ndarray, *, source: LoadedImage | None, tool: st
     if header is not None and (int(header.get("Rows", 0)), int(header.get("Columns", 0))) == m.shape \
             and int(header.get("NumberOfFrames", 1) or 1) == 1:
         ref = _reference_header(header, seed=f"radagent:{source.source_uid}" if source and source.source_uid else None)
+        ref, assigned_frame = _with_frame_of_reference(ref)
+        seg_extra = dict(extra)  # what only the SEG records; a fallback SC gets `extra` alone
+        if assigned_frame:
+            seg_extra["frame_of_reference_uid"] = f"{assigned_frame} (assigned: the source has patient " \
+                                                  "positions but no Frame of Reference UID)"
+        if source is not None and source.spacing_mm is not None:
+            seg_extra.setdefault("pixel_spacing_mm", [float(v) for v in source.spacing_mm])
         provenance = provenance_record(tool=tool, model=model, source=source, seed=seed,
-                                       checkpoint_sha256=checkpoint_sha256, description=description, extra=extra)
+                                       checkpoint_sha256=checkpoint_sha256, description=description, extra=seg_extra)
         seg = _try_seg(m, ref, tool, model, label, provenance, description)
     if seg is None:
         derived = write_derived(m.astype(np.float32), tool=tool, model=model, source=source, seed=seed,
@@ -393,6 +401,46 @@ def _background(background: np.ndarray | None, source: LoadedImage | None, shape
     return np.zeros(shape, dtype=np.uint8)
 
 
+def _with_frame_of_reference(ref: Dataset | None) -> tuple[Dataset | None, str | None]:
+    """`ref` with a Frame of Reference UID where it has patient positions but lacks one.
+
+    Image position and orientation only mean something in a frame of reference, and the SEG IOD
+    requires one for such sources (e.g. a CT). The UID is derived from the source series UID, so
+    every mask of one series shares it. Returns the (copied) header and the UID assigned, if any.
+    """
+    if ref is None or "FrameOfReferenceUID" in ref:
+        return ref, None
+    if "ImagePositionPatient" not in ref or "ImageOrientationPatient" not in ref:
+        return ref, None  # a projection image (CR, DX): no patient coordinate system to refer to
+    anchor = str(ref.get("SeriesInstanceUID", "") or ref.get("SOPInstanceUID", "") or "")
+    if not anchor:
+        return ref, None
+    fixed = copy.copy(ref)
+    fixed.FrameOfReferenceUID = generate_uid(entropy_srcs=["radagent frame of reference", anchor])
+    return fixed, str(fixed.FrameOfReferenceUID)
+
+
+def _readable_pixel_measures(seg: Dataset) -> None:
+    """Keep the shared Pixel Measures only where it is complete and valid.
+
+    Without a Frame of Reference highdicom copies PixelSpacing from the source but no
+    SliceThickness (Type 1C, absent for projection images), yet its reader requires both, so such
+    a SEG could not be read back; a zero spacing (as some CR headers hold) is invalid anyway.
+    The SEG is pixel-aligned with its referenced source, which keeps the spacing.
+    """
+    groups = seg.get("SharedFunctionalGroupsSequence")
+    if not groups or "PixelMeasuresSequence" not in groups[0]:
+        return
+    item = groups[0].PixelMeasuresSequence[0]
+    try:
+        spacing_ok = len(item.PixelSpacing) == 2 and all(float(v) > 0 for v in item.PixelSpacing)
+        thickness_ok = "SliceThickness" in item and float(item.SliceThickness) > 0
+    except (AttributeError, TypeError, ValueError):
+        spacing_ok = thickness_ok = False
+    if not (spacing_ok and thickness_ok):
+        del groups[0].PixelMeasuresSequence
+
+
 def _try_seg(mask: np.ndarray, ref: Dataset | None, tool: str, model: str, label: str,
              provenance: dict[str, Any], description: str) -> Dataset | None:
     """A highdicom binary SEG, or None where the source cannot carry one (e.g. no Frame of Reference)."""
@@ -422,6 +470,7 @@ def _try_seg(mask: np.ndarray, ref: Dataset | None, tool: str, model: str, label
             )
     except Exception:  # the source lacks what the SEG IOD requires: fall back to a marked SC
         return None
+    _readable_pixel_measures(seg)
     seg.SeriesDescription = f"{MARK} {tool} {label}"[:64]
     seg.ImageComments = (f"{MARK} - not for diagnosis. Provenance: " + json.dumps(provenance, sort_keys=True))[:10240]
     seg.PatientIdentityRemoved = "YES"

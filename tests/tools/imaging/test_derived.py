@@ -101,11 +101,69 @@ def test_mask_as_seg_for_a_dicom_source(isolated_data_dir):
     assert overlay.shape[0] >= 256
 
 
-def test_mask_falls_back_to_marked_sc(isolated_data_dir):
-    source = load_image(sample_file("693_UNCR.dcm"))  # no Frame of Reference: SEG not possible
+@pytest.mark.parametrize("name", ["RG1_UNCR.dcm", "693_UNCR.dcm"])
+def test_seg_from_a_real_dicom_reads_back_in_highdicom(isolated_data_dir, name):
+    import highdicom as hd
+
+    path = sample_file(name)
+    before = _sha(path)
+    source = load_image(path)
+    original = pydicom.dcmread(path, stop_before_pixels=True)
+    rng = np.random.default_rng(1)
+    mask = np.zeros(source.pixels.shape, bool)
+    mask[40:160, 60:300] = True
+    mask[rng.integers(0, mask.shape[0], 500), rng.integers(0, mask.shape[1], 500)] = True  # not just a box
+    out = write_derived_mask(mask, source=source, tool="segment_image", model="medsam-tiny", label="left lung",
+                             seed=11, checkpoint_sha256="d" * 64)
+    assert out.dicom_type == "SEG" and _sha(path) == before
+
+    seg = hd.seg.segread(out.dicom_path)
+    assert seg.number_of_segments == 1
+    assert seg.get_segment_description(1).segment_label == "left lung"
+    pixels = seg.get_pixels_by_source_instance(source_sop_instance_uids=[source.source_uid], segment_numbers=[1])
+    assert pixels.shape == (1, *mask.shape, 1)
+    np.testing.assert_array_equal(pixels[0, ..., 0].astype(bool), mask)
+    # pydicom reads the same file, with the derived/SYNTHETIC markings and the provenance
+    ds = pydicom.dcmread(out.dicom_path)
+    np.testing.assert_array_equal(ds.pixel_array.astype(bool), mask)
+    assert ds.Modality == "SEG" and ds.ImageType[0] == "DERIVED"
+    assert ds.SeriesDescription.startswith("SYNTHETIC") and "SYNTHETIC" in ds.ContentDescription
+    assert ds.SOPInstanceUID == out.sop_instance_uid != original.SOPInstanceUID
+    provenance = json.loads(ds.ImageComments.split("Provenance: ", 1)[1])
+    assert provenance == out.provenance and provenance["synthetic"] is True
+    assert provenance["tool"] == "segment_image" and provenance["seed"] == 11
+    assert provenance["checkpoint_sha256"] == "d" * 64 and provenance["label"] == "left lung"
+    assert provenance["source_sop_instance_uid"] == original.SOPInstanceUID == source.source_uid
+    assert provenance["area_px"] == int(mask.sum())
+    # no identifying data of the source travels with the mask
+    assert ds.PatientIdentityRemoved == "YES" and str(ds.PatientName) == "ANONYMIZED"
+    assert ds.PatientID != original.PatientID
+
+
+def test_ct_seg_gets_a_stable_frame_of_reference_and_keeps_its_geometry(isolated_data_dir):
+    import highdicom as hd
+
+    source = load_image(sample_file("693_UNCR.dcm"))  # patient positions but no Frame of Reference UID
     mask = np.zeros((512, 512), bool)
-    mask[100:200, 100:200] = True
-    out = write_derived_mask(mask, source=source, tool="segment_image", model="m", label="lesion")
+    mask[200:260, 100:180] = True
+    first = write_derived_mask(mask, source=source, tool="segment_image", model="m", label="lesion")
+    second = write_derived_mask(~mask, source=source, tool="segment_image", model="m", label="background")
+    a, b = hd.seg.segread(first.dicom_path), hd.seg.segread(second.dicom_path)
+    assert a.FrameOfReferenceUID == b.FrameOfReferenceUID  # every mask of one series shares it
+    assert first.provenance["frame_of_reference_uid"].startswith(str(a.FrameOfReferenceUID))
+    measures = a.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0]
+    assert [float(v) for v in measures.PixelSpacing] == pytest.approx(source.spacing_mm)
+    assert float(measures.SliceThickness) == pytest.approx(5.0)
+    position = a.PerFrameFunctionalGroupsSequence[0].PlanePositionSequence[0].ImagePositionPatient
+    assert [float(v) for v in position] == pytest.approx([-122.5, -112.4, 47.0])
+
+
+def test_mask_falls_back_to_marked_sc(isolated_data_dir):
+    source = load_image(sample_file("693_UNCR.dcm"))
+    mask = np.zeros((256, 256), bool)  # not the source's size: a SEG could not reference it
+    mask[50:100, 50:100] = True
+    out = write_derived_mask(mask, source=source, tool="segment_image", model="m", label="lesion",
+                             background=np.zeros((256, 256)))
     assert out.dicom_type == "SC" and out.kind == "mask"
     ds = pydicom.dcmread(out.dicom_path)
     assert ds.BurnedInAnnotation == "YES" and "SYNTHETIC" in ds.SeriesDescription
