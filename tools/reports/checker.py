@@ -133,6 +133,11 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
     covered = {c for c in o_concepts - set(pairs) if any(near(c, r) for r in extra)}
     matched_rewrite = set().union(*pairs.values()) if pairs else set()
     omitted = o_concepts - set(pairs) - covered
+    kept = o_concepts - omitted
+    for c in sorted(omitted & lexicon.GENERIC):
+        where = {s.sentence_index for s in orig.statements if s.concept == c}
+        if any(s.concept in kept and s.sentence_index in where for s in orig.statements if s.concept != c):
+            omitted.discard(c)
     added = extra - matched_rewrite - unassigned_related
     # Embedding fallback for what the lexicon left unexplained on either side.
     for c in sorted(omitted):

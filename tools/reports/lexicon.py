@@ -20,22 +20,32 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                          "fluid ~ lining of the lung*", "fluid collection* ~ lung*", "water ~ lung*",
                          "pleural fluid"),
     "pericardial effusion": ("pericardial effusion*", "fluid ~ heart", "fluid ~ sac ~ heart"),
-    "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are) (not\\s+)?collapsed", "air (around|outside|surrounding) ~ lung*",
-                     "air leak*", "air between ~ chest wall", "air in the chest", "air in the pleural space"),
+    "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are|hasn't|isn't|wasn't|haven't|aren't)"
+                     " (not\\s+)?(been\\s+)?collapsed", "collapse of (a|the|your|one) lung", "lung collapse",
+                     "air (around|outside|surrounding) ~ lung*", "air leak*", "air between ~ chest wall",
+                     "air in the chest", "air in the pleural space", "air ~ (lining|space) ~ lung*"),
     "consolidation": ("consolidation*", "consolidat*", "airspace opacit*", "air-space opacit*",
                       "area* of the lung* filled with ~", "lung* ~ filled with fluid", "pneumonia*",
                       "chest infection*", "lung infection*", "infection*", "infected area*"),
     "atelectasis": ("atelecta*", "partly collapsed", "partially collapsed", "partial collapse",
-                    "deflated", "not fully inflated", "not fully expanded", "collapse of part"),
-    "cardiomegaly": ("cardiomegaly", "enlarged heart", "heart ~ enlarged", "heart ~ larger than normal",
-                     "heart ~ bigger than normal", "enlarged cardiac silhouette", "cardiac enlargement",
-                     "large heart", "heart size is increased"),
-    "nodule": ("nodul*", "small spot*", "spot*", "small lump*", "lump*", "small round*"),
+                    "deflated", "not fully inflated", "not fully expanded", "collapse of part",
+                    "lung* ~ squash*", "squash* ~ lung*", "lung* ~ (slightly|a little|a bit|partly) collapsed",
+                    "lung* ~ not (fully|properly) (inflated|expanded|open*)"),
+    "cardiomegaly": ("cardiomegaly", "(enlarged|large|big|bigger|larger|swollen|dilated) heart",
+                     "heart ~ (enlarged|enlargement|larger|bigger|dilated|swollen|big than|large than)",
+                     "enlarged cardiac (silhouette|size|shadow|outline)",
+                     "cardiac (silhouette|shadow|outline|size) ~ (enlarged|enlargement|increased|prominent|large|larger|big|bigger)",
+                     "cardiac enlargement", "cardiothoracic ratio ~ (increased|enlarged|above)",
+                     "heart size ~ (increased|enlarged|above normal|upper limit* of normal)", "heart ~ upper limit*"),
+    "nodule": ("nodul*", "small spot*", "spot*", "small lump*", "lump*", "small round*", "round shadow*"),
     "mass": ("mass", "masses", "a growth", "large lump*", "tumou?r*", "neoplas*"),
-    "lesion": ("lesion*", "abnormal area*", "abnormal spot*"),
+    "lesion": ("lesion*", "abnormal area*", "abnormal spot*", "abnormal patch*",
+               "(area|spot|patch) ~ (looks|appears|shows up) (bright|dark|darker|brighter|different)"),
     "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
              "fluid filled pocket*", "sac of fluid", "pocket* of fluid", "bubble* of fluid"),
-    "fracture": ("fractur*", "broken", "break*", "crack*"),
+    "fracture": ("fractur*", "broken", "break*", "crack*",
+                 "(bone|bones|vertebra*|back|spine|backbone) ~ (squash*|crush*|collapsed|flattened|caved in)",
+                 "(squashed|crushed|collapsed|flattened) (bone|vertebra*|backbone)", "wedg* (deformit*|vertebra*)"),
     "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood ~ brain", "hematoma*", "haematoma*",
                     "collection of blood", "pool* of blood", "bruis*"),
     "infarct": ("infarct*", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
@@ -43,9 +53,23 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "stone": ("calcul*", "lithiasis", "nephrolith*", "cholelith*", "gallstone*", "stone*"),
     "hydronephrosis": ("hydronephros*", "swollen kidney*", "kidney* ~ swollen", "kidney* ~ stretched",
                        "kidney* ~ swelling", "swelling of the kidney*", "kidney* ~ backed up",
-                       "urine ~ backed up", "urine ~ back up", "dilated collecting system"),
-    "emphysema": ("emphysema*", "copd", "damaged air sacs", "damage* ~ air sacs"),
+                       "urine ~ backed up", "urine ~ back up", "dilated collecting system",
+                       "(swollen|stretched|dilated|distended|waterlogged) kidney*", "kidney* ~ (dilated|distended|full of urine)",
+                       "urine ~ (not draining|can't drain|cannot drain|backing up|backs up|building up|build-?up|trapped)"),
+    "emphysema": ("emphysema*", "copd", "damaged air sacs", "damage* ~ air sacs", "air sacs ~ damaged",
+                  "chronic obstructive (pulmonary|lung) disease"),
     "fibrosis": ("fibros*", "fibrotic", "scarring", "scar", "scars", "scarred", "scar tissue"),
+    "adhesions": ("adhesion*", "band* of scar*", "scar tissue band*", "scar band*", "band* of fibrous tissue",
+                  "scar tissue ~ (stuck|sticking|joining|tethering|pulling)"),
+    "avascular necrosis": ("avascular necrosis", "osteonecros*", "bone infarct*", "avn",
+                           "bone* ~ (dying|dead|die|died|death)", "(dying|dead) bone*", "death of ~ bone*",
+                           "loss of blood supply to ~ bone*", "bone* ~ (losing|lost|lack*) ~ blood supply"),
+    "displacement": ("displace*", "undisplaced", "non-?displaced", "angulat*",
+                     "(pieces|fragments|ends|bone ends|broken ends) ~ (moved|shifted|slipped|out of (place|line|position))",
+                     "(shift|movement) of the (pieces|fragments|bone ends|broken ends|bones?)",
+                     "(moved|shifted) out of (place|position|line)"),
+    "perforation": ("perforat*", "hole in the (bowel|gut|intestine*|stomach|colon|wall of the bowel)",
+                    "(bowel|gut|intestine*) ~ (burst|ruptured)"),
     "lymphadenopathy": ("lymphadenopath*", "enlarged lymph (nodes?|glands?)", "lymph (nodes?|glands?) ~~ (enlarged|swollen)",
                         "swollen lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*"),
     "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
@@ -53,7 +77,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "cirrhosis": ("cirrho*", "scarred liver", "liver scarring"),
     "aneurysm": ("aneurysm*", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
     "embolism": ("embol*", "blood clot*", "clot*", "thromb*", "dvt"),
-    "edema": ("oedema*", "edema*", "swelling", "swollen", "fluid build-?up"),
+    "edema": ("oedema*", "edema*", "swelling", "swollen", "fluid build-?up", "congest*", "puff*",
+              "water retention", "waterlogged"),
     "hydrocephalus": ("hydrocephal*", "ventriculomegaly", "(fluid|ventricles) (spaces|chambers)? ~~ (enlarged|widened|dilated|swollen)",
                       "enlarged (ventricles|fluid spaces|fluid chambers)", "too much fluid in the brain",
                       "build-?up of fluid in the brain"),
@@ -63,7 +88,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                     "subluxat*"),
     "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
                    "inhaled stomach contents", "breathed into the lung*"),
-    "atrophy": ("atroph*", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking"),
+    "atrophy": ("atroph*", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
+                "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken"),
     "heart strain": ("heart strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
                      "heart ~ strained"),
     "fat stranding": ("fat stranding", "stranding", "inflamed fat", "fat ~ inflam*", "inflammation ~ fat"),
@@ -76,11 +102,13 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "biopsy": ("biops*", "needle aspiration", "fine-needle aspiration", "fine needle aspiration", "sample of cells",
                "tissue sample*", "sample of tissue"),
     "herniation": ("herniat*", "hernia*", "slipped disc", "bulging disc", "disc bulge*", "disc protrusion*",
-                   "protrusion*", "bulg* ~ disc"),
+                   "protrusion*", "bulg* ~ disc", "disc ~ (bulg*|slipped|(pushed|pushing|pushes|squeezed|squeezing|sticking|sticks|poking|pokes|bulged|bulging) out)",
+                   "prolapsed disc", "disc prolapse", "extru*"),
     "stenosis": ("stenos*", "stenotic", "narrow*"),
     "calcification": ("calcifi*", "microcalcif*", "calcium deposit*", "calcium build-?up", "calcium"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*",
-                     "arthritis", "worn"),
+                     "arthritis", "arthritic", "arthropath*", "worn", "age-related change*", "ageing change*",
+                     "aging change*"),
     "appendicitis": ("appendicitis", "inflamed appendix", "appendix ~ inflamed", "infected appendix"),
     "diverticulitis": ("diverticulitis", "inflamed pouch*", "infected pouch*", "inflamed diverticul*"),
     "diverticulosis": ("diverticulosis", "diverticula", "small pouches", "pouches ~ bowel wall",
@@ -89,22 +117,27 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                                     "gallbladder wall ~ thick*", "wall of the gallbladder ~ thick*"),
     "cholecystitis": ("cholecystitis", "inflamed gallbladder", "gallbladder ~ inflamed",
                       "gallbladder inflammation"),
-    "splenomegaly": ("splenomegaly", "enlarged spleen", "spleen ~ enlarged", "spleen ~ larger than normal",
-                     "spleen ~ bigger than normal"),
-    "hepatomegaly": ("hepatomegaly", "enlarged liver", "liver ~ enlarged", "liver ~ larger than normal",
-                     "liver ~ bigger than normal"),
+    "splenomegaly": ("splenomegaly", "(enlarged|large|big|bigger|larger|swollen) spleen",
+                     "spleen ~ (enlarged|larger|bigger|swollen)"),
+    "hepatomegaly": ("hepatomegaly", "(enlarged|large|big|bigger|larger|swollen) liver",
+                     "liver ~ (enlarged|larger|bigger|swollen)"),
     "thyroid nodule": ("thyroid nodul*",),
-    "fibroid": ("fibroid*", "leiomyoma*", "non-cancerous growth* ~ womb", "benign growth* ~ womb"),
+    "fibroid": ("fibroid*", "leiomyoma*", "myoma*", "(non-cancerous|benign|harmless) (muscle )?growth* ~ (womb|uterus)",
+                "(non-cancerous|benign|harmless) muscle (growth*|lump*|swelling*)"),
     "tear": ("tear", "tears", "torn", "rupture*"),
     "effusion (joint)": ("joint effusion*", "fluid ~ joint", "fluid ~ knee"),
-    "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "secondary deposit*"),
+    "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "spread* ~ cancer", "secondary deposit*",
+                   "secondaries", "(cancer|tumou?r) ~ (travelled|moved) ~ (from|elsewhere)"),
     "cancer": ("cancer*", "malignan*", "carcinoma*"),
     "pneumoperitoneum": ("pneumoperitoneum", "free air", "free gas", "air ~ belly", "air ~ abdomen",
-                          "air outside the bowel*", "gas outside the bowel*"),
+                          "air outside the bowel*", "gas outside the bowel*", "(air|gas) ~ (leak*|escap*) ~ (bowel*|gut|intestine*|belly|abdomen|tummy)",
+                          "(air|gas) ~ outside ~ (bowel*|gut|intestine*)", "(air|gas) ~ (tummy|abdominal cavity)"),
     "obstruction": ("obstruct*", "non-?obstruct*", "blockage*", "block*", "occlu*"),
-    "dilatation": ("dilat*", "widened", "widening", "stretched", "enlarged"),
+    "dilatation": ("dilat*", "widened", "widening", "stretched", "enlarged", "enlargement",
+                   "(bigger|larger|wider) than (normal|usual|expected|it should be|they should be|it should|they should)"),
     "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ thick*"),
-    "opacity": ("opacit*", "shadow*", "hazy area*", "haziness", "white area*", "cloudy area*"),
+    "opacity": ("opacit*", "shadow*", "hazy area*", "haziness", "white area*", "cloudy area*", "patch*",
+                "smudge*", "blurr* area*", "white spot*"),
     "ground-glass": ("ground-glass", "ground glass", "hazy", "haze"),
     "bronchiectasis": ("bronchiectasis", "widened airways", "airways ~ widened", "damaged airways"),
     "hyperinflation": ("hyperinflat*", "over-?inflated", "overexpanded", "over-expanded"),
@@ -159,22 +192,39 @@ SIDES: dict[str, frozenset[str]] = {
     "both": frozenset({"left", "right"}),
 }
 
-_GAP = r"(?:[\s,'-]+[\w'-]+){0,5}?[\s,'-]+"
-_LONG_GAP = r"(?:[\s,'-]+[\w'-]+){0,8}?[\s,'-]+"
+# Filler words may be separated by brackets too: "bones in your lower back (L1) have been squashed".
+_GAP = r"(?:[\s,'()-]+[\w'-]+){0,5}?[\s,'()-]+"
+_LONG_GAP = r"(?:[\s,'()-]+[\w'-]+){0,8}?[\s,'()-]+"
 # A side word may sit inside a lay phrase: "fluid around the (left) lung".
 _JOIN = r"\s+(?:(?:left|right|both)\s+)?"
+
+
+def _tokens(form: str) -> list[str]:
+    """Split a form on spaces outside brackets: "(pieces|bone ends) ~ moved" has three tokens."""
+    tokens, depth, current = [], 0, ""
+    for ch in form:
+        depth += (ch == "(") - (ch == ")")
+        if ch.isspace() and depth == 0:
+            if current:
+                tokens.append(current)
+            current = ""
+        else:
+            current += ch
+    return tokens + ([current] if current else [])
 
 
 def _form_to_regex(form: str) -> str:
     """`fluid ~ lung*` -> a regex allowing filler words at `~` and any ending at `*`."""
     parts = []
-    for token in form.split():
+    for token in _tokens(form):
         if token in ("~", "~~"):
             parts.append(token)
             continue
         stem = token.rstrip("*")
-        body = stem if any(ch in stem for ch in "()?|") else re.escape(stem).replace(r"\-", "-")
-        body = body.replace(r"\ ", r"\s+")
+        if any(ch in stem for ch in "()?|"):  # a group of alternatives: spaces and `word*` inside it too
+            body = re.sub(r"(?<=[\w)])\*", r"[\\w-]*", stem).replace(" ", r"\s+")
+        else:
+            body = re.escape(stem).replace(r"\-", "-").replace(r"\ ", r"\s+")
         parts.append(body + (r"[\w-]*" if token.endswith("*") else ""))
     out = ""
     for i, part in enumerate(parts):
@@ -285,6 +335,14 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"consolidation", "aspiration"}),
     frozenset({"fat stranding", "appendicitis", "edema"}),
     frozenset({"mass", "cancer"}),
+    frozenset({"cancer", "metastasis"}),
+    frozenset({"adhesions", "fibrosis", "obstruction"}),
+    frozenset({"displacement", "dislocation"}),
+    frozenset({"perforation", "pneumoperitoneum"}),
+    frozenset({"avascular necrosis", "infarct"}),
+    frozenset({"cardiomegaly", "dilatation"}),
+    frozenset({"splenomegaly", "dilatation"}),
+    frozenset({"hepatomegaly", "dilatation"}),
 )
 
 
@@ -292,8 +350,20 @@ RELATED: tuple[frozenset[str], ...] = (
 ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
     "tear": ("intact",),
     "embolism": ("patent", "compressible"),
+    # Positive wording of "not displaced" / "not dislocated", told apart by what is lined up.
+    "displacement": (r"(?:pieces|fragments|ends|bones?)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"
+                     r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|"
+                     r"(?:stayed|remain\w*|still) (?:in (?:place|line|(?:\w+ )?position)|lined up))",),
+    "dislocation": (r"(?:joints?|mortise)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"
+                    r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|congruent)",
+                    r"congruent"),
     "hydrocephalus": (r"(?:fluid (?:spaces|chambers)|ventricles)\W+(?:\w+\W+){0,4}?normal(?: in)? size",),
 }
+
+
+# Umbrella words a report pairs with a specific diagnosis in one sentence ("echogenic lesion,
+# likely haemangioma"); a rewrite that keeps the diagnosis has not dropped the umbrella word.
+GENERIC: frozenset[str] = frozenset({"lesion", "opacity", "dilatation", "thickening", "enhancement"})
 
 
 def related(a: str, b: str) -> bool:

@@ -25,6 +25,11 @@ _PSEUDO = (
     r"can't (?:yet )?tell what", r"indeterminate",
     # lay forms of a finding that contain a negating word themselves
     r"not fully (?:inflated|expanded|open)", r"non-?(?:cancerous|displaced|obstructing|obstructive|enhancing)",
+    # how the study was done, not what it found ("CT without contrast shows a 4 mm nodule")
+    r"(?:with and |and )?without (?:(?:the |a |any |iv |intravenous |oral )?(?:contrast|dye|gadolinium|sedation|"
+    r"an(?:a)?esthe\w*|injection)(?: dye| agent| medium| material| injection)?)",
+    r"non-?contrast(?:ed)?", r"un-?enhanced", r"no (?:iv |intravenous |oral )?(?:contrast|dye|gadolinium)(?: was)? (?:given|used|injected)",
+    r"not (?:been )?(?:given|used|injected) (?:contrast|dye)",
 )
 
 _UNCERTAIN_PRE = (
@@ -41,6 +46,10 @@ _UNCERTAIN_PRE = (
     r"a chance of", r"raises? the possibility", r"cannot be certain", r"not certain", r"unclear",
     r"not (?:yet )?(?:clear|known|certain|sure) (?:whether|if)", r"raises? (?:the )?concern (?:for|of|about)",
     r"concern for", r"worrying for", r"cannot tell (?:whether|if)", r"can't tell (?:whether|if)",
+    r"(?:one|a|another) possibility", r"potential(?:ly)?", r"worr(?:y|ied) (?:about|that)", r"(?:are|is|am) worried", r"thought to be",
+    r"believed to be", r"favou?r(?:s|ed)?", r"hard to (?:say|tell|be sure)", r"(?:can't|cannot|can not) be sure",
+    r"not (?:entirely |completely |yet )?(?:sure|certain|definite|confirmed)", r"may represent", r"might represent",
+    r"could represent", r"would fit with", r"looks? like it (?:could|may|might)", r"it is not known whether",
 )
 _UNCERTAIN_POST = (
     r"(?:cannot|can ?not|can't|could not) (?:be )?(?:entirely |completely |fully )?(?:excluded|ruled out)",
@@ -64,6 +73,8 @@ _NEG_PRE = (
     r"doesn't (?:show|have)", r"don't (?:see|have)", r"not (?:see|find|show)", r"nothing (?:to suggest|that looks like)",
     r"ruled out", r"excluded", r"there (?:is|are) nothing", r"cannot see", r"can't see", r"could not (?:see|find)",
     r"shows? no", r"showed no", r"has no", r"have no", r"with no", r"isn't", r"aren't", r"wasn't", r"weren't",
+    r"(?:has|have|had|does|do|did|would|could)n't", r"(?:has|have|had) not", r"(?:was|were|is|are) not",
+    r"no signs? (?:of|that)", r"no hint of", r"no trace of",
 )
 _NEG_POST = (
     r"(?:is|are|was|were|has been|have been) (?:not |no longer )?(?:seen|identified|visualized|visualised|"
@@ -78,7 +89,9 @@ _NEG_WORD = re.compile(r"\b(not|no|absent|ruled out|excluded|resolved|gone|clear
 
 _TERMINATORS = re.compile(
     r"\b(?:but|however|although|though|whereas|while|except|apart from|aside from|other than|yet|"
-    r"instead|nevertheless|still|although)\b|[;:]|,\s+(?:and\s+)?(?:there|the|a|an|this|it|these|we)\b|"
+    r"instead|nevertheless|still|although|which|who|whose|so that)\b|[;:!?\u2022]|\s[-\u2013\u2014]\s|"
+    r",\s+(?:and\s+|but\s+|so\s+)?(?:there|the|a|an|this|it|its|these|those|we|your|you|they|one)\b|"
+    r"\b(?:and|so)\s+(?:there|the|this|it|its|these|those|we|your|you|they)\b|"
     r"\.\s", re.IGNORECASE)
 
 

@@ -11,11 +11,26 @@ from dataclasses import dataclass, field
 
 from tools.reports import lexicon, negation
 
-_WORD_NUMBERS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20,
-    "twenty-four": 24, "thirty": 30, "half a": 0.5, "a half": 0.5, "a": 1, "an": 1,
-}
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def _word_numbers() -> dict[str, float]:
+    """Spelled-out numbers a lay rewrite uses ("seven millimetres", "twenty-five per cent", "one and a half")."""
+    words: dict[str, float] = {w: i for i, w in enumerate(_ONES)}
+    for t, tens in enumerate(_TENS, start=2):
+        words[tens] = 10 * t
+        for unit in range(1, 10):
+            for joiner in ("-", " "):
+                words[f"{tens}{joiner}{_ONES[unit]}"] = 10 * t + unit
+    words.update({f"{w} and a half": v + 0.5 for w, v in list(words.items()) if v <= 20})
+    words.update({"a hundred": 100, "one hundred": 100, "half a": 0.5, "a half": 0.5, "a": 1, "an": 1,
+                  "a couple of": 2, "a dozen": 12})
+    return words
+
+
+_WORD_NUMBERS = _word_numbers()
 # unit -> (dimension, factor to the base unit of that dimension)
 _UNITS: dict[str, tuple[str, float]] = {
     "mm": ("length", 1.0), "millimetre": ("length", 1.0), "millimeter": ("length", 1.0),
@@ -256,7 +271,7 @@ def extract(text: str) -> Extraction:
             polarity = negation.polarity_at(mention.start, mention.end, negated, uncertain)
             if mention in absent_words:  # "intact" is an absence; "not intact" a presence
                 polarity = "present" if polarity == "absent" else "absent"
-            elif re.match(r"non-?obstruct", mention.surface, re.IGNORECASE):
+            elif re.match(r"(?:non-?|un)(?:obstruct|displac)", mention.surface, re.IGNORECASE):
                 polarity = "absent"
             result.statements.append(Statement(
                 concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,

@@ -88,3 +88,41 @@ def test_never_crashes_on_random_text(original: str, rewrite: str) -> None:
 def test_odd_inputs_do_not_crash(text: str) -> None:
     check_rewrite(text, text[::-1], use_embeddings=False)
     check_rewrite(ORIGINAL, text, use_embeddings=False)
+
+
+@pytest.mark.parametrize("original,rewrite", [
+    ("Cardiac silhouette is mildly enlarged.", "Your heart looks a bit bigger than it should."),
+    ("Small bowel obstruction, likely due to adhesions.", "The small bowel is blocked, probably by bands of scar tissue."),
+    ("Compression fracture of L2.", "One of the bones in your back (L2) has been squashed."),
+    ("No pneumothorax.", "Your lung hasn't collapsed."),
+    ("No free air.", "No air has leaked out of the bowel."),
+    ("Undisplaced fracture of the right fibula.", "The right fibula is broken but the pieces are still lined up."),
+])
+def test_lay_phrasings_of_common_findings_are_recognised(original: str, rewrite: str) -> None:
+    assert types(original, rewrite) == [], (original, rewrite)
+
+
+def test_negation_of_how_the_scan_was_done_does_not_reach_the_finding() -> None:
+    original = "CT abdomen without contrast shows a 4 mm nodule in the right kidney."
+    assert types(original, "The scan, done without dye, shows a 4 mm spot in the right kidney.") == []
+    assert "negation" in types(original, "The scan, done without dye, shows no spot in the right kidney.")
+
+
+def test_negation_stops_at_a_new_clause() -> None:
+    original = "No pleural effusion. The heart is enlarged."
+    assert types(original, "There is no fluid around the lungs and the heart is enlarged.") == []
+
+
+@pytest.mark.parametrize("rewrite,faithful", [
+    ("A spot of about seven millimetres.", True), ("A spot of 0.7 cm.", True), ("A spot of 7 cm.", False),
+    ("A spot of seventeen millimetres.", False), ("A spot of one and a half centimetres.", False),
+])
+def test_number_words_and_unit_conversions(rewrite: str, faithful: bool) -> None:
+    flagged = "measurement" in types("7 mm nodule.", rewrite)
+    assert flagged is not faithful
+
+
+def test_lay_hedges_keep_uncertainty() -> None:
+    original = "Possible early appendicitis."
+    assert [t for t in types(original, "One possibility is an early inflamed appendix.") if t != "readability"] == []
+    assert "negation" in types(original, "You have an inflamed appendix.")
