@@ -53,3 +53,24 @@ def small_sam_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "sam-small"
     SamModel(cfg).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture
+def small_sam2_dir(tmp_path: Path) -> Path:
+    """A randomly initialised transformers Sam2Model (the SAM 2 Hiera architecture, small sizes), saved to disk."""
+    from transformers import Sam2Config, Sam2Model
+
+    hiera = dict(model_type="sam2_hiera_det_model", hidden_size=16, num_attention_heads=1, image_size=[128, 128],
+                 blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[16, 32, 64, 128],
+                 num_attention_heads_per_stage=[1, 1, 2, 2], window_size_per_stage=[4, 4, 4, 4],
+                 global_attention_blocks=[3], window_positional_embedding_background_size=[2, 2])
+    cfg = Sam2Config(
+        vision_config=dict(backbone_config=hiera, backbone_channel_list=[128, 64, 32, 16],
+                           backbone_feature_sizes=[[32, 32], [16, 16], [8, 8]], fpn_hidden_size=32),
+        prompt_encoder_config=dict(hidden_size=32, image_size=128, patch_size=16, mask_input_channels=4),
+        mask_decoder_config=dict(hidden_size=32, mlp_dim=64, num_attention_heads=2, iou_head_hidden_dim=32),
+    )
+    torch.manual_seed(0)
+    folder = tmp_path / "sam2-small"
+    Sam2Model(cfg).save_pretrained(folder)
+    return folder

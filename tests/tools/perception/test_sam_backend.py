@@ -51,7 +51,7 @@ def test_wrong_architecture_folder_is_named(tmp_path):
     folder = tmp_path / "vit"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"model_type": "vit", "architectures": ["ViTModel"]}))
-    with pytest.raises(ModelUnavailableError, match="'vit' model \\(ViTModel\\), not SAM"):
+    with pytest.raises(ModelUnavailableError, match="'vit' model \\(ViTModel\\), not SAM \\(SamModel\\) or SAM 2"):
         load_sam_model(folder)
 
 
@@ -106,3 +106,54 @@ def test_original_checkpoint_of_unknown_width_is_refused(tmp_path):
                 "image_encoder.blocks.0.norm1.weight": torch.zeros(512)}, path)
     with pytest.raises(ModelUnavailableError, match="ViT-B \\(768, 12\\)"):
         load_sam_model(path)
+
+
+def test_random_sam2_loads_from_its_folder_and_segments_every_prompt_kind(small_sam2_dir):
+    clear_backend_cache()
+    backend, _ = get_backend("sam", small_sam2_dir)  # the architecture is read from config.json
+    assert backend.sam2 and backend.model_name.startswith("sam2-hiera")
+    image = np.random.default_rng(0).random((150, 100)).astype(np.float32)
+    for kwargs in (dict(point=(30, 40)), dict(box=(5, 5, 60, 90)),
+                   dict(points=[(30, 40), (80, 120)], labels=[1, 0], box=(5, 5, 95, 145))):
+        prompt, _ = build_prompt(height=150, width=100, **kwargs)
+        out = backend.segment(image, prompt)
+        assert out.mask.shape == (150, 100) and out.mask.dtype == bool
+        assert 0.0 <= out.score <= 1.0
+        assert out.model.startswith("sam2-") and len(out.checkpoint_sha256) == 64
+    assert backend.encoder_calls == 1  # three prompts, one cached image embedding
+    clear_backend_cache()
+
+
+def test_sam2_is_not_taken_as_medsam(small_sam2_dir):
+    with pytest.raises(ModelUnavailableError, match="SAM 2 .*MedSAM is SAM ViT-B"):
+        SamBackend(small_sam2_dir, medsam=True, device="cpu")
+
+
+def test_original_sam2_and_mobilesam_files_say_what_to_do(tmp_path):
+    sam2 = tmp_path / "sam2.1_hiera_tiny.pt"
+    torch.save({"model": {"image_encoder.trunk.blocks.0.attn.qkv.weight": torch.zeros(2)}}, sam2)
+    with pytest.raises(ModelUnavailableError, match="Sam2Model.save_pretrained"):
+        load_sam_model(sam2)
+    mobile = tmp_path / "mobile_sam.pt"
+    torch.save({"image_encoder.layers.0.blocks.0.attn.qkv.weight": torch.zeros(2, 2)}, mobile)
+    with pytest.raises(ModelUnavailableError, match="MobileSAM is not supported here: its TinyViT image encoder"):
+        load_sam_model(mobile)
+
+
+def test_sam2_prompts_are_scaled_to_its_square_input(small_sam2_dir):
+    backend = SamBackend(small_sam2_dir, device="cpu")
+    seen = {}
+    forward = backend.model.forward
+
+    def recording(**kwargs):
+        seen.update(kwargs)
+        return forward(**kwargs)
+
+    backend.model.forward = recording
+    image = np.random.default_rng(0).random((150, 100)).astype(np.float32)
+    prompt, _ = build_prompt(height=150, width=100, point=(30, 40), box=(10, 15, 50, 75))
+    backend.segment(image, prompt)
+    size = backend.input_size  # SAM 2 stretches the image to its square input, so x and y scale apart
+    assert seen["input_points"][0, 0, 0].tolist() == pytest.approx([30 * size / 100, 40 * size / 150])
+    assert seen["input_boxes"][0, 0].tolist() == pytest.approx([10 * size / 100, 15 * size / 150,
+                                                                 50 * size / 100, 75 * size / 150])

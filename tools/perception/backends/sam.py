@@ -1,10 +1,15 @@
-"""Real SAM-family checkpoints (SAM ViT-B/L/H, MedSAM) loaded from a path through `transformers`.
+"""Real SAM-family checkpoints (SAM ViT-B/L/H, MedSAM, SAM 2) loaded from a path through `transformers`.
 
-Accepted paths: a folder saved by `SamModel.save_pretrained` (config.json + weights), or an
-original segment-anything `.pth` state dict (ViT size read from the weights, keys renamed to the
+Accepted paths: a folder saved by `SamModel.save_pretrained` or `Sam2Model.save_pretrained`
+(config.json + weights; the architecture is read from config.json), or an original
+segment-anything `.pth` state dict (ViT size read from the weights, keys renamed to the
 `transformers` layout). Preprocessing is done here, without torchvision: grey -> RGB, longest side
 to the encoder size, ImageNet normalisation, zero padding (SAM); MedSAM instead resizes to the full
-square in [0, 1], as its authors did, and takes box prompts only.
+square in [0, 1], as its authors did, and takes box prompts only; SAM 2 resizes to the full square
+with ImageNet normalisation, as its image processor does.
+
+MobileSAM is refused with the reason: its TinyViT image encoder is in neither `transformers` nor a
+package that imports without torchvision and timm, which cannot be installed with this CPU torch.
 """
 
 from __future__ import annotations
@@ -84,13 +89,22 @@ def convert_original_state_dict(state: dict[str, torch.Tensor]) -> dict[str, tor
     return out
 
 
+SAM2_HOWTO = ("An original SAM 2 .pt is not read directly: use the transformers release of the same "
+               "weights (a folder written by Sam2Model.save_pretrained, as the facebook/sam2.1-hiera-* models are "
+               "published), with --backend sam.")
+MOBILESAM_WHY = ("MobileSAM is not supported here: its TinyViT image encoder is in neither transformers nor a "
+                 "package that runs without torchvision and timm, which cannot be installed with this CPU-only torch.")
+# Hiera blocks per stage of the SAM 2 releases -> their size names.
+HIERA_VARIANTS = {(1, 2, 7, 2): "tiny", (1, 2, 11, 2): "small", (2, 3, 16, 3): "base-plus", (2, 6, 36, 4): "large"}
+
+
 def describe_foreign_state_dict(keys: list[str]) -> str:
     """Name the architecture a non-SAM state dict most likely belongs to, for the error message."""
     joined = " ".join(keys[:400])
     if "image_encoder.trunk" in joined or "memory_attention" in joined:
-        return "a SAM 2 (Hiera) checkpoint"
+        return "an original SAM 2 (Hiera) checkpoint. " + SAM2_HOWTO + " It"
     if "image_encoder.layers" in joined and "image_encoder.blocks" not in joined:
-        return "a MobileSAM/TinyViT checkpoint"
+        return "a MobileSAM (TinyViT encoder) checkpoint. " + MOBILESAM_WHY + " It"
     if any(k.startswith(("encoder.", "decoder.")) for k in keys[:50]):
         return "an encoder-decoder checkpoint that is not SAM"
     return "not a SAM checkpoint"
@@ -111,8 +125,26 @@ def _variant_config(hidden: int, num_layers: int) -> Any:
     return SamConfig(vision_config=vision.to_dict())
 
 
+def _load_folder(path: Path, model_type: str) -> tuple[Any, str]:
+    """A SamModel or Sam2Model from a save_pretrained folder, and its short name."""
+    from transformers import Sam2Model, SamModel
+
+    cls = Sam2Model if model_type == "sam2" else SamModel
+    try:
+        model = cls.from_pretrained(str(path), local_files_only=True)
+    except Exception as exc:  # corrupt or partial weights
+        raise ModelUnavailableError(f"Could not load the {cls.__name__} in {path}: {exc}",
+                                    f"Re-save it with {cls.__name__}.save_pretrained.") from exc
+    if model_type == "sam2":
+        blocks = tuple(model.config.vision_config.backbone_config.blocks_per_stage)
+        return model.eval(), f"sam2-hiera-{HIERA_VARIANTS.get(blocks, 'custom')}"
+    hidden = model.config.vision_config.hidden_size
+    name = VIT_VARIANTS.get(hidden, (f"vit_{hidden}",))[0]
+    return model.eval(), f"sam-{name}"
+
+
 def load_sam_model(path: Path) -> tuple[Any, str]:
-    """A SamModel in eval mode and a short name, from a save_pretrained folder or an original .pth."""
+    """A SamModel or Sam2Model in eval mode and a short name, from a save_pretrained folder or an original SAM .pth."""
     from transformers import SamModel
     from transformers.utils import logging as hf_logging
 
@@ -131,20 +163,13 @@ def load_sam_model(path: Path) -> tuple[Any, str]:
         config = json.loads(config_file.read_text())
         model_type = config.get("model_type")
         archs = config.get("architectures") or []
-        if model_type != "sam":
+        if model_type not in ("sam", "sam2"):
             raise ModelUnavailableError(
                 f"The checkpoint at {path} is a '{model_type}' model ({', '.join(archs) or 'unknown class'}), "
-                "not SAM (SamModel).",
-                "Use a SAM ViT-B/L/H or MedSAM checkpoint; the embedded segmenter needs none (--backend default).",
+                "not SAM (SamModel) or SAM 2 (Sam2Model).",
+                "Use a SAM ViT-B/L/H, MedSAM or SAM 2 checkpoint; the embedded segmenter needs none (--backend default).",
             )
-        try:
-            model = SamModel.from_pretrained(str(path), local_files_only=True)
-        except Exception as exc:  # corrupt or partial weights
-            raise ModelUnavailableError(f"Could not load the SAM model in {path}: {exc}",
-                                        "Re-save it with SamModel.save_pretrained.") from exc
-        hidden = model.config.vision_config.hidden_size
-        name = VIT_VARIANTS.get(hidden, (f"vit_{hidden}",))[0]
-        return model.eval(), f"sam-{name}"
+        return _load_folder(path, model_type)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -155,8 +180,9 @@ def load_sam_model(path: Path) -> tuple[Any, str]:
     if not isinstance(state, dict) or "image_encoder.patch_embed.proj.weight" not in state:
         keys = list(state) if isinstance(state, dict) else []
         raise ModelUnavailableError(
-            f"The checkpoint at {path} is {describe_foreign_state_dict(keys)}; SAM ViT-B/L/H and MedSAM are supported.",
-            "Give an original SAM/MedSAM .pth or a transformers SamModel folder.",
+            f"The checkpoint at {path} is {describe_foreign_state_dict(keys)}; SAM ViT-B/L/H, MedSAM "
+            "(original .pth or transformers folder) and SAM 2 (transformers folder) are supported.",
+            "Give an original SAM/MedSAM .pth, or a transformers SamModel or Sam2Model folder.",
         )
     hidden = int(state["image_encoder.patch_embed.proj.weight"].shape[0])
     num_layers = len({k.split(".")[2] for k in state if k.startswith("image_encoder.blocks.")})
@@ -184,7 +210,7 @@ def _file_digest(path: Path) -> str:
 
 
 class SamBackend:
-    """SAM or MedSAM behind the common interface; image embeddings are cached per image."""
+    """SAM, MedSAM or SAM 2 behind the common interface; image embeddings are cached per image."""
 
     def __init__(self, checkpoint: Path, *, medsam: bool = False, device: str | None = None) -> None:
         from tools.device import pick_device
@@ -193,21 +219,32 @@ class SamBackend:
         self.medsam = medsam
         self.device = device or pick_device()
         self.model, self.model_name = load_sam_model(self.checkpoint)
+        self.sam2 = self.model.config.model_type == "sam2"
+        if medsam and self.sam2:
+            raise ModelUnavailableError(
+                f"The checkpoint at {self.checkpoint} is SAM 2 ({self.model_name}), but MedSAM is SAM ViT-B.",
+                "Use it with --backend sam, or give the MedSAM (ViT-B) checkpoint for --backend medsam.",
+            )
         if medsam:
             self.model_name = "medsam-" + self.model_name.removeprefix("sam-")
         self.model.to(self.device)
         self.name = "medsam" if medsam else "sam"
         self.sha256 = _file_digest(self.checkpoint)
-        self.input_size = int(self.model.config.vision_config.image_size)
+        self.input_size = int(self.model.config.prompt_encoder_config.image_size)
         self.encoder_calls = 0
 
     # -- preprocessing -------------------------------------------------------------------------
+    @property
+    def square(self) -> bool:
+        """MedSAM and SAM 2 stretch the image to the encoder's square; SAM letterboxes it."""
+        return self.medsam or self.sam2
+
     def _pixel_values(self, image: np.ndarray) -> torch.Tensor:
-        if self.medsam:  # MedSAM: square resize, [0, 1] per channel, no ImageNet statistics
+        if self.square:  # square resize; MedSAM keeps [0, 1], SAM 2 uses ImageNet statistics
             tensor = torch.from_numpy(np.ascontiguousarray(image, np.float32))[None, None]
             tensor = F.interpolate(tensor, size=(self.input_size, self.input_size), mode="bilinear",
-                                   align_corners=False).clamp(0, 1)
-            return tensor.repeat(1, 3, 1, 1)
+                                   align_corners=False).clamp(0, 1).repeat(1, 3, 1, 1)
+            return tensor if self.medsam else (tensor - IMAGENET_MEAN) / IMAGENET_STD
         box = Letterbox(*image.shape, size=self.input_size)
         h, w = box.resized
         tensor = torch.from_numpy(np.ascontiguousarray(image, np.float32))[None, None]
@@ -232,7 +269,7 @@ class SamBackend:
                 "MedSAM was trained with box prompts only, so point prompts are not supported with it.",
                 "Give a box (--box x0,y0,x1,y1), or use --backend sam/default for point prompts.",
             )
-        if self.medsam:
+        if self.square:
             scaled = prompt.scaled(self.input_size / width, self.input_size / height)
         else:
             factor = Letterbox(height, width, self.input_size).scale
@@ -249,7 +286,7 @@ class SamBackend:
         scores = out.iou_scores[0, 0].float().cpu()
         best = int(scores.argmax())
         logits = out.pred_masks[0, 0, best].float().cpu()
-        if self.medsam:
+        if self.square:
             full = F.interpolate(logits[None, None], size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
         else:
             full = Letterbox(height, width, self.input_size).logits_to_image(logits)
