@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -29,6 +30,7 @@ from typing import Any, Iterator
 from agent.errors import InvalidInputError, ModelUnavailableError
 
 Message = dict[str, Any]
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -383,7 +385,17 @@ class LlamaCppLLM(LLM):
 # -- OpenAI-compatible server --------------------------------------------------------------
 
 class OpenAICompatLLM(LLM):
-    """Any OpenAI-compatible chat endpoint; the server keeps its own prefix cache."""
+    """Any OpenAI-compatible chat endpoint; the server keeps its own prefix cache.
+
+    Servers disagree on how a JSON schema is passed: OpenAI and vLLM take
+    `response_format={"type": "json_schema", ...}`, llama-cpp-python's server only
+    `{"type": "json_object", "schema": ...}`, and llama.cpp-based servers also accept a GBNF
+    `grammar`. The first constrained call tries these in that order and keeps the first form the
+    server accepts; a server that accepts none gets unconstrained requests, which is logged and
+    shown in `info()["structured_output"]` (the planner then parses free text and retries once).
+    """
+
+    SCHEMA_FORMS = ("json_schema", "json_object", "grammar")
 
     def __init__(self, base_url: str, model: str, api_key: str = "not-needed", *,
                  temperature: float = 0.0, max_tokens: int = 512, seed: int = 0) -> None:
@@ -392,6 +404,7 @@ class OpenAICompatLLM(LLM):
         self.base_url, self.model = base_url, model
         self.temperature, self.max_tokens, self.seed = temperature, max_tokens, seed
         self._client = OpenAI(base_url=base_url, api_key=api_key, timeout=120.0, max_retries=1)
+        self.schema_form: str | None = None  # learnt on the first constrained call
         self.last_stats = None
 
     def stream(self, messages: list[Message], *, max_tokens: int | None = None,
@@ -405,16 +418,74 @@ class OpenAICompatLLM(LLM):
         }
         if stop:
             request["stop"] = stop
-        if json_schema is not None:
-            request["response_format"] = {"type": "json_schema",
-                                          "json_schema": {"name": "response", "schema": json_schema, "strict": True}}
         if grammar is not None:
             request["extra_body"] = {"grammar": grammar}  # llama.cpp server extension
+        if json_schema is not None:
+            return self._stream_constrained(request, json_schema)
         return self._stream(request)
 
-    def _stream(self, request: dict[str, Any]) -> Iterator[str]:
+    @staticmethod
+    def _with_schema(request: dict[str, Any], form: str, schema: dict) -> dict[str, Any] | None:
+        """`request` carrying `schema` in one server dialect (None: that form cannot be built here)."""
+        out = dict(request)
+        if form == "json_schema":
+            out["response_format"] = {"type": "json_schema",
+                                      "json_schema": {"name": "response", "schema": schema, "strict": True}}
+        elif form == "json_object":
+            out["response_format"] = {"type": "json_object", "schema": schema}
+        elif form == "grammar":
+            try:
+                from llama_cpp.llama_grammar import json_schema_to_gbnf
+            except ImportError:
+                return None
+            out["extra_body"] = {**out.get("extra_body", {}), "grammar": json_schema_to_gbnf(json.dumps(schema))}
+        return out
+
+    def _stream_constrained(self, request: dict[str, Any], schema: dict) -> Iterator[str]:
         import openai
 
+        if self.schema_form is not None:
+            constrained = self._with_schema(request, self.schema_form, schema) if self.schema_form != "none" else None
+            yield from self._stream(constrained or request)
+            return
+        for form in self.SCHEMA_FORMS:
+            constrained = self._with_schema(request, form, schema)
+            if constrained is None:
+                continue
+            pieces = self._raw_stream(constrained)
+            try:
+                first = next(pieces, None)  # a refused form fails here, before any text is yielded
+            except openai.APIStatusError as exc:
+                if exc.status_code in (401, 403, 404, 429):
+                    raise _status_error(exc) from exc
+                continue  # 400/422/500: this server does not speak this form
+            except openai.APIConnectionError as exc:
+                raise _connection_error(self.base_url) from exc
+            self.schema_form = form
+            if first is not None:
+                yield first
+            yield from self._translated(pieces)
+            return
+        self.schema_form = "none"
+        _log.warning("%s accepts no JSON-schema or grammar constraint; constrained calls run unconstrained "
+                     "and their replies are parsed as free text.", self.base_url)
+        yield from self._stream(request)
+
+    def _stream(self, request: dict[str, Any]) -> Iterator[str]:
+        return self._translated(self._raw_stream(request))
+
+    def _translated(self, pieces: Iterator[str]) -> Iterator[str]:
+        """`pieces` with the client's errors turned into the project's clear errors."""
+        import openai
+
+        try:
+            yield from pieces
+        except openai.APIConnectionError as exc:
+            raise _connection_error(self.base_url) from exc
+        except openai.APIStatusError as exc:
+            raise _status_error(exc) from exc
+
+    def _raw_stream(self, request: dict[str, Any]) -> Iterator[str]:
         started = time.perf_counter()
         stats = CallStats()
         try:
@@ -429,18 +500,23 @@ class OpenAICompatLLM(LLM):
                         stats.prompt_seconds, first = time.perf_counter() - started, False
                     stats.completion_tokens += 1
                     yield text
-        except openai.APIConnectionError as exc:
-            raise ModelUnavailableError(f"Cannot reach the language model server at {self.base_url}.",
-                                        "Start it, or set llm.backend = 'llama_cpp' to run locally.") from exc
-        except openai.APIStatusError as exc:
-            raise ModelUnavailableError(f"The language model server answered {exc.status_code}: {exc.message}.",
-                                        "Check llm.api_model and the server's logs.") from exc
         finally:
             stats.total_seconds = time.perf_counter() - started
             self.last_stats = stats
 
     def info(self) -> dict[str, Any]:
-        return {"backend": "openai", "base_url": self.base_url, "model": self.model}
+        return {"backend": "openai", "base_url": self.base_url, "model": self.model,
+                "structured_output": self.schema_form or "not yet probed"}
+
+
+def _connection_error(base_url: str) -> ModelUnavailableError:
+    return ModelUnavailableError(f"Cannot reach the language model server at {base_url}.",
+                                 "Start it, or set llm.backend = 'llama_cpp' to run locally.")
+
+
+def _status_error(exc: Any) -> ModelUnavailableError:
+    return ModelUnavailableError(f"The language model server answered {exc.status_code}: {exc.message}.",
+                                 "Check llm.api_model and the server's logs.")
 
 
 # -- the process-wide instance -------------------------------------------------------------
