@@ -49,3 +49,54 @@ def fake_llm():
 
     yield install
     set_llm(None)
+
+
+def _postgres_bin() -> "Path | None":
+    """The folder holding initdb/pg_ctl: Debian's versioned layout, or whatever PATH has."""
+    import shutil
+    from pathlib import Path
+
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).resolve().parent if on_path else None
+
+
+@pytest.fixture
+def postgres_url(tmp_path):  # noqa: ANN001, ANN201
+    """A throw-away PostgreSQL server on a Unix socket, when this machine has one installed."""
+    import os
+    import pwd
+    import shutil
+    import subprocess
+
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    pytest.importorskip("psycopg", reason="the optional psycopg driver is not installed")
+    import tempfile
+    from pathlib import Path
+
+    root = Path(tempfile.mkdtemp(prefix="radagent-pg-"))  # pytest's tmp dirs are private to this user
+    os.chmod(root, 0o755)
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the server")
+        shutil.chown(root, "postgres")
+        run_as = ["su", "postgres", "-s", "/bin/sh", "-c"]
+    port = 54000 + os.getpid() % 1000
+
+    def sh(cmd: str) -> None:
+        subprocess.run(run_as + [cmd] if run_as else ["sh", "-c", cmd], check=True, capture_output=True, timeout=120)
+
+    sh(f"{bindir}/initdb -D {root}/data -A trust -U postgres")
+    sh(f"{bindir}/pg_ctl -D {root}/data -o \"-p {port} -k {root} -c listen_addresses=''\" -l {root}/log -w start")
+    try:
+        yield f"postgresql://postgres@/postgres?host={root}&port={port}"
+    finally:
+        sh(f"{bindir}/pg_ctl -D {root}/data -m fast stop")
+        shutil.rmtree(root, ignore_errors=True)
