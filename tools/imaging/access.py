@@ -40,25 +40,34 @@ def sample_file(name: str) -> Path:
 
 
 def allowed_roots() -> tuple[Path, ...]:
+    return tuple(Path(r) for r in _allowed_root_strings())
+
+
+def _allowed_root_strings() -> tuple[str, ...]:
+    """Resolved allowed folders as strings, cached per settings object, setting values and cwd."""
     from agent.settings import get_settings
 
     settings = get_settings()
-    return _resolved_roots(id(settings), settings.data_dir, tuple(settings.imaging.allowed_dirs), os.getcwd())
+    return _resolved_roots(id(settings), settings.workspace_dir, settings.data_dir,
+                           tuple(settings.imaging.allowed_dirs), os.getcwd())
 
 
 @lru_cache(maxsize=8)
-def _resolved_roots(_settings_id: int, data_dir: Path, extra: tuple[Path, ...], cwd: str) -> tuple[Path, ...]:
-    from agent.settings import get_settings
-
+def _resolved_roots(_settings_id: int, workspace_dir: Path, data_dir: Path, extra: tuple[Path, ...],
+                    cwd: str) -> tuple[str, ...]:
     here = Path(cwd).resolve()
     # a shell started in / or in the home folder must not open the whole disk or home to the tools
     cwd_roots = [] if here == Path(here.anchor) or here == Path.home().resolve() else [here]
-    roots = [get_settings().workspace_dir, data_dir, *cwd_roots, *sample_dirs(), *extra]
-    return tuple(Path(r).expanduser().resolve() for r in roots)
+    roots = [workspace_dir, data_dir, *cwd_roots, *sample_dirs(), *extra]
+    return tuple(os.path.realpath(Path(r).expanduser()) for r in roots)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+def _inside(path: str, root: str) -> bool:
+    """`path` is `root` or lies below it (both resolved); a string test, not a walk over parents."""
+    if path == root:
+        return True
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    return path.startswith(prefix)
 
 
 def check_path(ref: str | Path, *, trusted: bool = False) -> Path:
@@ -70,15 +79,16 @@ def check_path(ref: str | Path, *, trusted: bool = False) -> Path:
     if "\x00" in raw:
         raise AccessDeniedError("The path contains a NUL byte.", "Give a plain file path.")
     try:
-        path = Path(raw).expanduser().resolve(strict=False)
-    except (OSError, RuntimeError) as exc:  # symlink loops, unreadable parents
+        resolved = os.path.realpath(os.path.expanduser(raw))
+    except (OSError, RuntimeError, ValueError) as exc:  # symlink loops, unreadable parents
         raise AccessDeniedError(f"The path '{raw}' cannot be resolved: {exc}.", "Give a plain file path.") from exc
-    if not trusted and not any(_inside(path, root) for root in allowed_roots()):
+    if not trusted and not any(_inside(resolved, root) for root in _allowed_root_strings()):
         raise AccessDeniedError(
             f"Opening '{raw}' is not allowed: it is outside the folders images may be read from.",
             "Copy the file into the working directory or the workspace (radagent open), or add its "
             "folder to imaging.allowed_dirs in the settings.",
         )
+    path = Path(resolved)
     if not path.exists():
         raise NotFoundError(f"No file or folder at '{raw}'.", "Check the path, or list the workspace ids.")
     return path

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import os
 import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pydicom
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import pixel_array as _pixel_array
@@ -33,6 +36,55 @@ if _PYDICOM_LOG.level == logging.NOTSET:
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 MAX_SERIES_FILES = 5000
+
+
+# Tags of the few text elements read on every load (see `_text_values`).
+MODALITY, SOP_INSTANCE_UID, SERIES_INSTANCE_UID = 0x00080060, 0x00080018, 0x0020000E
+INSTANCE_NUMBER, IMAGE_POSITION, IMAGE_ORIENTATION = 0x00200013, 0x00200032, 0x00200037
+PIXEL_SPACING, IMAGER_PIXEL_SPACING = 0x00280030, 0x00181164
+WINDOW_CENTER, WINDOW_WIDTH, RESCALE_INTERCEPT, RESCALE_SLOPE = 0x00281050, 0x00281051, 0x00281052, 0x00281053
+_TEXT_VRS = frozenset({None, "DS", "IS", "CS", "UI", "LO", "SH"})  # None: implicit VR
+
+
+def _text_values(ds: Dataset, tag: int) -> list[str] | None:
+    """The backslash-separated values of a short text element (DS, IS, CS, UI), stripped; None if absent/empty.
+
+    pydicom converts an element on first access, validating its value (about 10 us each); the
+    loader reads a handful of numbers and UIDs per file, so it splits their raw bytes itself and
+    leaves the elements unconverted. Elements already converted, or stored with another VR, are
+    taken from pydicom as usual.
+    """
+    elem = ds.get_item(tag)
+    if elem is None:
+        return None
+    value = elem.value
+    if isinstance(elem, RawDataElement) and elem.VR in _TEXT_VRS and isinstance(value, bytes):
+        values = [v.strip("\x00 ") for v in value.decode("latin-1").split("\\")]
+    else:
+        if isinstance(elem, RawDataElement):
+            value = ds[tag].value
+        if value is None or value == "":
+            return None
+        items = value if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) else [value]
+        values = [str(v).strip("\x00 ") for v in items]
+    return values if any(values) else None
+
+
+def _text(ds: Dataset, tag: int) -> str:
+    """The first value of a short text element, or ''."""
+    values = _text_values(ds, tag)
+    return values[0] if values else ""
+
+
+def _floats(ds: Dataset, tag: int) -> list[float] | None:
+    """A DS/IS element as floats; None when absent, empty or not numeric."""
+    values = _text_values(ds, tag)
+    if values is None:
+        return None
+    try:
+        return [float(v) for v in values]
+    except ValueError:
+        return None
 
 
 def _max_pixels() -> int:
@@ -102,8 +154,16 @@ def check_pixel_budget(count: int) -> None:
 
 def _rescale(ds: Dataset) -> list[tuple[float, float]] | tuple[float, float] | None:
     """Slope/intercept: top level, shared or per-frame functional groups (enhanced objects)."""
-    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
-        return float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
+    if RESCALE_SLOPE in ds or RESCALE_INTERCEPT in ds:
+        slope, intercept = _floats(ds, RESCALE_SLOPE), _floats(ds, RESCALE_INTERCEPT)
+        if (slope is None and _text_values(ds, RESCALE_SLOPE)) or (intercept is None and _text_values(ds, RESCALE_INTERCEPT)):
+            raise InvalidInputError("The header's Rescale Slope/Intercept is not a number, so the pixel values "
+                                    "cannot be converted.", "Re-export the image from the source system.")
+        pair = (slope[0] if slope and slope[0] else 1.0, intercept[0] if intercept else 0.0)
+        if not all(np.isfinite(pair)):
+            raise InvalidInputError("The header's Rescale Slope/Intercept is not finite.",
+                                    "Re-export the image from the source system.")
+        return pair
     for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
         groups = ds.get(keyword)
         if not groups:
@@ -126,6 +186,10 @@ def _stored_range(ds: Dataset) -> tuple[float, float]:
 
 
 def _first_window(ds: Dataset) -> tuple[float, float] | None:
+    centers, widths = _floats(ds, WINDOW_CENTER), _floats(ds, WINDOW_WIDTH)
+    if centers and widths:
+        c, w = centers[0], widths[0]
+        return (c, w) if w > 0 and np.isfinite(c) and np.isfinite(w) else None
     center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
     if center is None or width is None:
         frame = None
@@ -268,19 +332,20 @@ def decode(ds: Dataset, name: str = "image", out: np.ndarray | None = None, *, c
             pixels[i] += f_intercept
         if invert:
             np.subtract(np.float32(lo + hi), pixels, out=pixels)
-    elif slope == 1.0:
-        # one pass: convert, shift and (for MONOCHROME1) mirror: (lo + hi) - (v + intercept)
-        if invert:
-            np.subtract(lo + hi - intercept, arr, out=pixels, dtype=np.float32)
-        elif intercept != 0.0:
-            np.add(arr, intercept, out=pixels, dtype=np.float32)
-        else:
-            pixels[...] = arr
     else:
-        np.multiply(arr, -slope if invert else slope, out=pixels, dtype=np.float32)
-        shift = (lo + hi - intercept) if invert else intercept
-        if shift != 0.0:
-            pixels += np.float32(shift)
+        # a plain cast, then in-place float32 arithmetic: a ufunc that casts while it computes
+        # (dtype=float32 on integer input) runs through a buffered loop about 3x slower.
+        # MONOCHROME1 mirrors the rescaled value: (lo + hi) - (v * slope + intercept).
+        pixels[...] = arr
+        shift = np.float32((lo + hi - intercept) if invert else intercept)
+        if slope != 1.0:
+            pixels *= np.float32(-slope if invert else slope)
+            if shift != 0.0:
+                pixels += shift
+        elif invert:
+            np.subtract(shift, pixels, out=pixels)
+        elif shift != 0.0:
+            pixels += shift
     info["value_range"] = (lo, hi)
     info["inverted"] = invert
     if not display:  # later slices of a series: the first slice's window is used
@@ -298,12 +363,12 @@ def decode(ds: Dataset, name: str = "image", out: np.ndarray | None = None, *, c
 
 def spacing_of(ds: Dataset) -> tuple[tuple[float, float] | None, str | None]:
     """(row, column) spacing in mm and where it came from (or, when None, why it is unknown)."""
-    candidates = [("PixelSpacing", ds.get("PixelSpacing"))]
+    candidates: list[tuple[str, Any]] = [("PixelSpacing", _text_values(ds, PIXEL_SPACING))]
     for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
         groups = ds.get(keyword)
         if groups and groups[0].get("PixelMeasuresSequence"):
             candidates.append(("PixelMeasuresSequence", groups[0].PixelMeasuresSequence[0].get("PixelSpacing")))
-    candidates.append(("ImagerPixelSpacing", ds.get("ImagerPixelSpacing")))
+    candidates.append(("ImagerPixelSpacing", _text_values(ds, IMAGER_PIXEL_SPACING)))
     invalid = []
     for source, value in candidates:
         if value is None:
@@ -321,8 +386,9 @@ def spacing_of(ds: Dataset) -> tuple[tuple[float, float] | None, str | None]:
     return None, "unknown: the header has no pixel spacing"
 
 
-def load_dicom_file(path: Path) -> LoadedImage:
-    ds = read_dataset(path)
+def load_dicom_file(path: Path, fh: BinaryIO | None = None) -> LoadedImage:
+    """One DICOM file; `fh` is the file already opened at its start (then it is not opened again)."""
+    ds = read_dataset(fh if fh is not None else path, path.name)
     pixels, info = decode(ds, path.name)
     return _to_loaded(ds, pixels, info, path, kind="dicom")
 
@@ -337,8 +403,8 @@ def _to_loaded(ds: Dataset, pixels: np.ndarray, info: dict[str, Any], path: Path
         meta["frames"] = int(pixels.shape[0])
     meta.update(extra or {})
     return LoadedImage(
-        pixels=pixels, modality=str(ds.get("Modality", "") or "OT"), spacing_mm=spacing, source_path=path,
-        source_uid=str(ds.get("SOPInstanceUID", "") or "") or None, metadata=meta, window=info["window"],
+        pixels=pixels, modality=_text(ds, MODALITY) or "OT", spacing_mm=spacing, source_path=path,
+        source_uid=_text(ds, SOP_INSTANCE_UID) or None, metadata=meta, window=info["window"],
         voi_lut=info["voi_lut"], inverted=info["inverted"], value_range=info["value_range"], kind=kind,
         metadata_factory=functools.partial(_safe_metadata, ds),
     )
@@ -355,33 +421,48 @@ def _safe_metadata(ds: Dataset) -> dict[str, Any]:
 
 
 def _slice_key(ds: Dataset) -> float | None:
-    try:
-        orientation = np.asarray([float(v) for v in ds.ImageOrientationPatient], dtype=np.float64)
-        position = np.asarray([float(v) for v in ds.ImagePositionPatient], dtype=np.float64)
-    except (AttributeError, TypeError, ValueError):
+    """Position of the slice along its normal (row x column direction), for sorting a series."""
+    orientation, position = _floats(ds, IMAGE_ORIENTATION), _floats(ds, IMAGE_POSITION)
+    if orientation is None or position is None or len(orientation) != 6 or len(position) != 3:
         return None
-    if orientation.size != 6 or position.size != 3:
-        return None
-    normal = np.cross(orientation[:3], orientation[3:])
-    return float(np.dot(position, normal))
+    (a1, a2, a3), (b1, b2, b3) = orientation[:3], orientation[3:]
+    normal = (a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1)
+    key = position[0] * normal[0] + position[1] * normal[1] + position[2] * normal[2]
+    return key if math.isfinite(key) else None
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    """Regular files below `folder`, sorted; links are neither followed nor listed, since a link
+    inside an allowed folder could point anywhere. (scandir's entry types need no extra stat.)"""
+    found: list[Path] = []
+    pending = [os.fspath(folder)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(Path(entry.path))
+    return sorted(found)
 
 
 def load_series_folder(folder: Path, files: list[Path] | None = None) -> LoadedImage:
     """Every DICOM image in `folder` (recursively): the largest series, sorted into a volume."""
-    # links are skipped: a link inside an allowed folder could otherwise point anywhere
-    candidates = files if files is not None else sorted(
-        p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    candidates = files if files is not None else _regular_files(folder)
     candidates = [p for p in candidates if p.name.upper() != "DICOMDIR" and not p.name.startswith(".")]
     if len(candidates) > MAX_SERIES_FILES:
         raise InvalidInputError(f"The folder has {len(candidates)} files (limit {MAX_SERIES_FILES}).",
                                 "Open one series folder at a time.")
     series: dict[str, list[tuple[Path, Dataset]]] = defaultdict(list)
+    counts: dict[Path, int] = {}
     skipped = 0
     for path in candidates:
         try:
             ds = read_dataset(path)
-            pixel_count(ds)
-            series_uid = str(ds.get("SeriesInstanceUID", "") or "unknown")
+            counts[path] = pixel_count(ds)
+            series_uid = _text(ds, SERIES_INSTANCE_UID) or "unknown"
         except Exception:  # unreadable or non-image files in a folder are skipped and counted
             skipped += 1
             continue
@@ -394,19 +475,19 @@ def load_series_folder(folder: Path, files: list[Path] | None = None) -> LoadedI
     if len(shapes) > 1:
         raise InvalidInputError(f"The series mixes image sizes {sorted(shapes)}; it cannot form one volume.",
                                 "Open the files one at a time.")
-    check_pixel_budget(sum(pixel_count(ds) for _, ds in members))
+    check_pixel_budget(sum(counts[path] for path, _ in members))
     keys = [_slice_key(ds) for _, ds in members]
     if all(k is not None for k in keys):
         order = sorted(range(len(members)), key=lambda i: (keys[i], str(members[i][0])))
         positions: list[float] | None = [float(keys[i]) for i in order]  # type: ignore[arg-type]
     else:
-        order = sorted(range(len(members)), key=lambda i: (_int(members[i][1].get("InstanceNumber")), str(members[i][0])))
+        order = sorted(range(len(members)), key=lambda i: (_int(_text(members[i][1], INSTANCE_NUMBER)), str(members[i][0])))
         positions = None
     if len(members) == 1:
         path, ds = members[0]
         pixels, info = decode(ds, path.name)
         loaded = _to_loaded(ds, pixels, info, folder, kind="series")
-        loaded.source_uid = str(ds.get("SOPInstanceUID", "") or "") or None
+        loaded.source_uid = _text(ds, SOP_INSTANCE_UID) or None
         return loaded
     first_info = None
     simple = all(int(ds.get("NumberOfFrames", 1) or 1) == 1 and int(ds.get("SamplesPerPixel", 1) or 1) == 1

@@ -12,6 +12,7 @@ import contextlib
 import gzip
 import io
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -31,11 +32,18 @@ def _max_bytes() -> int:
     return int(get_settings().imaging.max_upload_mb * 1024 * 1024)
 
 
+SNIFF_BYTES = 352  # DICOM preamble + "DICM" at 128, NIfTI magic at 344
+
+
 def sniff(path: Path) -> str:
     """'dicom', 'raster', 'nifti', 'npz', 'zip', 'gzip' or 'dicom?' (no preamble), from the bytes."""
-    name = path.name.lower()
     with open(path, "rb") as fh:
-        head = fh.read(352)
+        return sniff_head(fh.read(SNIFF_BYTES), path.name)
+
+
+def sniff_head(head: bytes, filename: str) -> str:
+    """`sniff` on the first SNIFF_BYTES of a file, for callers that already opened it."""
+    name = filename.lower()
     if len(head) >= 132 and head[128:132] == b"DICM":
         return "dicom"
     if head.startswith(RASTER_MAGIC):
@@ -49,8 +57,8 @@ def sniff(path: Path) -> str:
     return "dicom?"
 
 
-def _check_file_size(path: Path) -> int:
-    size = path.stat().st_size
+def _check_file_size(path: Path, size: int | None = None) -> int:
+    size = path.stat().st_size if size is None else size
     if size == 0:
         raise InvalidInputError(f"'{path.name}' is empty.", "Give a file that holds an image.")
     if size > _max_bytes():
@@ -107,12 +115,16 @@ def load_path(path: Path) -> LoadedImage:
 def _load_path(path: Path) -> LoadedImage:
     from tools.imaging import dicom_read, raster
 
-    if path.is_dir():
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
         return dicom_read.load_series_folder(path)
-    _check_file_size(path)
-    kind = sniff(path)
-    if kind in ("dicom", "dicom?"):
-        return dicom_read.load_dicom_file(path)
+    _check_file_size(path, info.st_size)
+    # one open for sniffing and parsing: a DICOM file is read from disk once
+    with open(path, "rb") as fh:
+        kind = sniff_head(fh.read(SNIFF_BYTES), path.name)
+        if kind in ("dicom", "dicom?"):
+            fh.seek(0)
+            return dicom_read.load_dicom_file(path, fh)
     if kind == "raster":
         return raster.load_raster(path)
     if kind == "nifti":

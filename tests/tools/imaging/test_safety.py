@@ -206,3 +206,32 @@ def test_links_inside_a_series_folder_are_not_followed(tmp_path, inputs):
         os.symlink(p, folder / f"link{i}.dcm")
     img = load_image(folder)
     assert img.pixels.shape == (2, 16, 16)
+
+
+@pytest.mark.parametrize(("tag", "value", "problem"), [
+    (b"\x28\x00\x53\x10DS\x04\x00", b"x.0 ", "not a number"),  # Rescale Slope "1.0" -> "x.0"
+    (b"\x28\x00\x52\x10DS\x08\x00", b"NaN     ", "not finite"),  # Rescale Intercept "-1024.0" -> "NaN"
+])
+def test_malformed_rescale_is_refused_not_guessed(inputs, tag, value, problem):
+    path = inputs / "ct.dcm"
+    make_ct_slice(0.0, 1, "1.2.3", "1.2.4").save_as(path, enforce_file_format=True)
+    raw = path.read_bytes()
+    at = raw.index(tag) + len(tag)
+    path.write_bytes(raw[:at] + value + raw[at + len(value):])
+    with pytest.raises(InvalidInputError, match=problem):
+        load_image(path)
+
+
+def test_series_with_unusable_positions_is_ordered_by_instance_number(inputs):
+    folder = inputs / "s"
+    folder.mkdir()
+    series, study = "1.2.3.4", "1.2.3.5"
+    for k, instance in enumerate([3, 1, 2]):
+        ds = make_ct_slice(position_z=float(k), instance=instance, series_uid=series, study_uid=study,
+                           value=10 * instance, frame_of_reference="1.2.3.6")
+        if instance == 2:
+            del ds.ImagePositionPatient  # one slice without a position: sort by instance number instead
+        ds.save_as(folder / f"f{k}.dcm", enforce_file_format=True)
+    loaded = load_image(folder)
+    assert loaded.slice_positions is None
+    assert [float(np.median(s)) for s in loaded.pixels] == [10.0, 20.0, 30.0]
