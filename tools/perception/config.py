@@ -1,4 +1,4 @@
-"""Perception settings: which segmenter backend, SAM-family checkpoint paths, a multimodal describer.
+"""Perception settings: which segmenter backend, SAM-family checkpoint paths (SAM, MedSAM, SAM 2), a multimodal describer.
 
 Read from the `[perception]` table of the radagent TOML file and `RADAGENT_PERCEPTION__*`
 environment variables (environment wins), so a site can point radagent at its own SAM or
@@ -21,7 +21,7 @@ class PerceptionSettings(BaseModel):
     """Segmenter and describer configuration."""
 
     segmenter_backend: BackendName = "default"
-    sam_checkpoint: Path | None = None  # HF SamModel folder (config.json + weights) or an original SAM .pth
+    sam_checkpoint: Path | None = None  # HF SamModel/Sam2Model folder (config.json + weights) or an original SAM .pth
     medsam_checkpoint: Path | None = None  # MedSAM (SAM ViT-B architecture, box prompts only)
     vlm_model: Path | None = None  # llama.cpp multimodal GGUF (LLaVA-style)
     vlm_mmproj: Path | None = None  # its CLIP projector GGUF

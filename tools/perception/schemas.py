@@ -19,8 +19,8 @@ class SegmentImageArgs(ToolArgs):
     box: tuple[float, float, float, float] | None = Field(default=None, description="(x0, y0, x1, y1) box around the structure.")
     target: str | None = Field(default=None, description="Named structure, e.g. 'left lung', 'heart', 'nodule'.")
     backend: Literal["default", "classical", "sam", "medsam"] | None = Field(
-        default=None, description="Segmenter: the embedded default, the classical baseline, or a configured SAM/MedSAM checkpoint.")
-    checkpoint: str | None = Field(default=None, description="Path to a SAM/MedSAM checkpoint (folder or .pth) for backend sam/medsam.")
+        default=None, description="Segmenter: the embedded default, the classical baseline, or a configured SAM/SAM 2/MedSAM checkpoint.")
+    checkpoint: str | None = Field(default=None, description="Path to a SAM/SAM 2/MedSAM checkpoint (folder or .pth) for backend sam/medsam.")
     slice_index: int | None = Field(default=None, description="Slice of a volume to segment (default: the middle one).")
     out: str | None = Field(default=None, description="Where to write the mask PNG (default: the outputs folder).")
 
