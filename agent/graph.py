@@ -3,8 +3,12 @@
 - plan: `agent.planner.plan` picks a catalogue tool (or none) with constrained decoding.
 - tool: the chosen tool runs as a LangChain `StructuredTool` whose body is
   `tools.registry.run_tool` (validation, review queue, audit log). A `RadagentError` becomes a
-  result the model reads, never a crashed turn. Tools marked `confirm_before_run` wait for an
-  expert's "yes" in the next turn.
+  result the model reads, never a crashed turn.
+- await_approval: a tool marked `confirm_before_run` (image edits, synthetic cohorts) is a
+  human-in-the-loop interrupt. The turn asks, the graph pauses (checkpointed, so a restart keeps
+  the question), and the user's next message resumes it: "yes" runs the tool if the user is an
+  expert or an expert approved this exact call (`agent.review.require_approval`), otherwise the
+  request is queued for an expert; "no" cancels; anything else is planned as a new request.
 - answer: the reply streams token by token through LangGraph's custom stream; tool output and
   retrieved snippets enter the prompt fenced as untrusted data.
 
@@ -26,8 +30,9 @@ from langchain_core.tools import StructuredTool
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.types import Command, interrupt
 
-from agent.errors import RadagentError, ToolNotAvailableError
+from agent.errors import RadagentError, ReviewRequiredError, ToolNotAvailableError
 from agent.prompts import load_prompt
 from tools.registry import TOOLS, ToolSpec
 
@@ -52,7 +57,7 @@ class TurnState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     plans: Annotated[list[dict[str, str]], _keep_last(8)]  # planner history: request / decision JSON
     images: Annotated[list[str], _keep_last(20)]  # images this session talked about, latest last
-    pending: dict[str, Any] | None  # a confirm_before_run call waiting for approval
+    awaiting_approval: bool  # the turn asked whether to run a confirm_before_run tool
     # this turn
     session: str
     request: str
@@ -167,31 +172,16 @@ def plan_node(state: TurnState) -> dict[str, Any]:
     masked, phi_flags = mask_phi(request)  # stored and shown to the model without PHI
     update: dict[str, Any] = {"messages": [HumanMessage(content=masked)], "decision": None,
                               "tool_run": None, "reply": "", "flags": [f.model_dump() for f in phi_flags],
+                              "awaiting_approval": False,
                               "request": masked}  # what the answer model reads from here on
     refusal = check_scope(request)
     if refusal is not None:  # diagnosis or treatment for a patient: a fixed redirect, no model call
         update["reply"] = refusal.detail
         update["flags"].append(refusal.model_dump())
-        update["pending"] = None
         return update
     named = image_in_text(request)
     if state.get("image") or named:
         update["images"] = [i for i in (state.get("image"), named) if i]
-    pending = state.get("pending")
-    if pending:
-        if _YES.match(request):
-            update["pending"] = None
-            if state.get("role") != "expert":
-                update["reply"] = load_prompt("needs_expert").replace("{tool}", pending["tool"])
-                return update
-            update["decision"] = {**pending, "confirmed": True}
-            _emit({"type": "plan", "tool": pending["tool"], "args": pending["args"], "confirmed": True})
-            return update
-        if _NO.match(request):
-            update["pending"] = None
-            update["reply"] = f"Cancelled: {pending['tool']} was not run."
-            return update
-        update["pending"] = None  # a new request replaces the unanswered question
     image = state.get("image") or named or _latest_image(state)
     decision = plan(request, image=image, history=[
         {"role": "user" if i % 2 == 0 else "assistant", "content": text}
@@ -206,10 +196,42 @@ def plan_node(state: TurnState) -> dict[str, Any]:
             "{missing}", ", ".join(decision.missing))
         return update
     if TOOLS[decision.tool].confirm_before_run:
-        update["pending"] = {"tool": decision.tool, "args": decision.args}
+        update["awaiting_approval"] = True
         update["reply"] = load_prompt("confirm_tool").replace("{tool}", decision.tool).replace(
             "{args}", json.dumps(decision.args, ensure_ascii=False))
     return update
+
+
+def await_approval_node(state: TurnState) -> Command:
+    """Pause until the user answers the approval question; the answer arrives as the resume value."""
+    from agent.guardrails import mask_phi
+    from agent.review import require_approval
+
+    decision = dict(state.get("decision") or {})
+    answer = interrupt({"tool": decision.get("tool"), "args": decision.get("args")})
+    text, user, role = str(answer.get("text", "")), answer.get("user"), answer.get("role") or "viewer"
+    turn = {"awaiting_approval": False, "user": user, "role": role, "tool_run": None, "flags": [], "reply": ""}
+    if not (_YES.match(text) or _NO.match(text)):  # a new request replaces the unanswered question
+        return Command(goto="plan", update={**turn, "request": text, "image": answer.get("image")})
+    masked, _ = mask_phi(text)
+    turn["messages"] = [HumanMessage(content=masked)]
+    tool = decision["tool"]
+    if _NO.match(text):
+        return Command(goto="answer", update={**turn, "decision": {**decision, "confirmed": False},
+                                              "reply": f"Cancelled: {tool} was not run."})
+    try:
+        action = require_approval(tool, decision.get("args") or {}, user=user, role=role)
+    except ReviewRequiredError as err:
+        action = re.search(r"act-[0-9a-f]+", err.message)
+        reply = (load_prompt("needs_expert").replace("{tool}", tool)
+                 .replace("{action}", action.group(0) if action else "(see the review queue)"))
+        return Command(goto="answer", update={**turn, "decision": {**decision, "confirmed": False}, "reply": reply})
+    _emit({"type": "plan", "tool": tool, "args": decision.get("args"), "confirmed": True, "approval": action})
+    return Command(goto="tool", update={**turn, "decision": {**decision, "confirmed": True}})
+
+
+def _route_after_answer(state: TurnState) -> str:
+    return "await_approval" if state.get("awaiting_approval") else END
 
 
 def _route_after_plan(state: TurnState) -> str:
@@ -315,10 +337,11 @@ def build_graph(checkpointer: Any | None = None) -> Any:
     graph.add_node("plan", plan_node)
     graph.add_node("tool", tool_node)
     graph.add_node("answer", answer_node)
+    graph.add_node("await_approval", await_approval_node, destinations=("plan", "tool", "answer"))
     graph.add_edge(START, "plan")
     graph.add_conditional_edges("plan", _route_after_plan, {"tool": "tool", "answer": "answer"})
     graph.add_edge("tool", "answer")
-    graph.add_edge("answer", END)
+    graph.add_conditional_edges("answer", _route_after_answer, {"await_approval": "await_approval", END: END})
     return graph.compile(checkpointer=checkpointer)
 
 
@@ -341,9 +364,11 @@ class Agent:
 
         settings = get_settings()
         request = clean_text(text)
-        inputs: TurnState = {"session": session, "request": request, "image": image,
-                             "user": user or settings.user, "role": role or settings.role}
+        inputs: TurnState | Command = {"session": session, "request": request, "image": image,
+                                       "user": user or settings.user, "role": role or settings.role}
         config = {"configurable": {"thread_id": session}}
+        if self.graph.get_state(config).interrupts:  # this message answers the approval question
+            inputs = Command(resume={"text": request, "image": image, "user": inputs["user"], "role": inputs["role"]})
         for event in self.graph.stream(inputs, config, stream_mode="custom"):
             yield event
 

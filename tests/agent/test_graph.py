@@ -119,6 +119,54 @@ def test_high_impact_tool_waits_for_an_expert(agent, fake_llm, fake_tools):
     assert module.CALLS == [("generate", 2)] and approved["trace"][0]["name"] == "generate_images"
 
 
+def test_a_viewers_yes_queues_the_call_for_an_expert_and_the_approval_lets_it_run(agent, fake_llm, fake_tools):
+    from agent import review
+
+    use, module = fake_tools
+    use("generate_images", "generate", confirm_before_run=True)
+    fake_llm(_route({"generate": {"tool": "generate_images", "args": {"n": 3}}}), reply="Done.")
+    agent.run_turn("s7", "generate 3 images", user="tech", role="viewer")
+    queued = agent.run_turn("s7", "yes", user="tech", role="viewer")
+    [action] = review.list_actions("pending")
+    assert action["id"] in queued["answer"] and action["user"] == "tech" and module.CALLS == []
+
+    review.decide_action(action["id"], approve=True, user="dr-lee", role="expert")
+    agent.run_turn("s7", "generate 3 images", user="tech", role="viewer")
+    ran = agent.run_turn("s7", "yes", user="tech", role="viewer")
+    assert module.CALLS == [("generate", 3)] and ran["trace"][0]["name"] == "generate_images"
+    assert [e["action"] for e in review.audit_entries()].count("action_used") == 1
+
+    agent.run_turn("s7", "generate 3 images", user="tech", role="viewer")
+    agent.run_turn("s7", "yes", user="tech", role="viewer")
+    assert module.CALLS == [("generate", 3)], "an approval is used once"
+
+
+def test_the_approval_question_survives_a_restart_and_no_cancels(tmp_path, fake_llm, fake_tools):
+    use, module = fake_tools
+    use("generate_images", "generate", confirm_before_run=True)
+    fake_llm(_route({"generate": {"tool": "generate_images", "args": {"n": 2}}}), reply="Done.")
+    Agent(checkpointer=_sqlite_saver(tmp_path / "conv.sqlite3")).run_turn("s8", "generate 2 images", role="expert")
+    restarted = Agent(checkpointer=_sqlite_saver(tmp_path / "conv.sqlite3"))
+    cancelled = restarted.run_turn("s8", "no", role="expert")
+    assert "Cancelled" in cancelled["answer"] and module.CALLS == []
+    restarted.run_turn("s8", "generate 2 images", role="expert")
+    ran = restarted.run_turn("s8", "yes", role="expert")
+    assert module.CALLS == [("generate", 2)] and ran["trace"][0]["name"] == "generate_images"
+
+
+def test_a_new_request_replaces_the_unanswered_question(agent, fake_llm, fake_tools):
+    use, module = fake_tools
+    use("generate_images", "generate", confirm_before_run=True)
+    use("image_info", "info")
+    fake_llm(_route({"generate": {"tool": "generate_images", "args": {"n": 2}},
+                     "spacing": {"tool": "image_info", "args": {"image": "img-1"}}}), reply="Done.")
+    agent.run_turn("s9", "generate 2 images", role="expert")
+    other = agent.run_turn("s9", "what is the spacing of img-1?", role="expert")
+    assert module.CALLS == [("info", "img-1")] and other["trace"][0]["name"] == "image_info"
+    after = agent.run_turn("s9", "yes", role="expert")
+    assert module.CALLS == [("info", "img-1")] and after["trace"] == [], "the old question is gone"
+
+
 def test_knowledge_turn_returns_citations(agent, fake_llm, fake_tools, monkeypatch):
     import knowledge.retriever
     from knowledge.types import Snippet
