@@ -22,6 +22,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.llm.runtime import LLM, get_llm
+from agent.planner_args import (NUMBER_WORDS, condition_phrase, edit_direction, explicit_seed, explicit_steps,
+                                 image_count, mentions_domain, names_a_finding, tidy_condition)
 from agent.planner_parse import parse_tool_call
 from agent.prompts import load_prompt
 from agent.text_input import clean_text
@@ -31,13 +33,16 @@ PLAN_MAX_TOKENS = 96
 
 # Arguments the code fills instead of the model (a small model copies ids and long text badly).
 FILLED_BY_CODE = {"image", "report"}
+# Arguments only ever read from the request's own words ("seed 42", "30 steps"), never offered
+# to the model: it put measurements ("12 mm") and habit values (seed 1234) into them.
+READ_FROM_TEXT = {"generate_images": ("seed", "steps")}
 # The arguments the planner may write per tool: the catalogue's key arguments. Tools grow extra
 # knobs (backends, output paths, simulation settings) that the doors set; a sentence does not.
 PLANNER_ARGS: dict[str, tuple[str, ...]] = {
     "search_knowledge": ("query", "k"),
     "rewrite_report": ("target_grade",),
     "image_info": (),
-    "generate_images": ("model", "condition", "n", "seed", "steps"),
+    "generate_images": ("model", "condition", "n"),
     "edit_image": ("attribute", "strength"),
     "segment_image": ("target", "point", "box"),
     "describe_image": ("question",),
@@ -166,9 +171,7 @@ def report_in_text(text: str) -> str | None:
 
 
 _NUMBER = re.compile(r"(?<![A-Za-z])-?\d+(?:\.\d+)?")
-_NUMBER_WORDS = {"one": 1, "single": 1, "a": 1, "an": 1, "two": 2, "pair": 2, "couple": 2, "three": 3,
-                 "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-                 "eleven": 11, "twelve": 12, "dozen": 12, "sixteen": 16, "twenty": 20}
+_MEASUREMENT = re.compile(r"\d+(?:\.\d+)?\s*(?:mm|cm|millimet\w*|centimet\w*)\b", re.IGNORECASE)
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)\b")
 # Values a model may infer from words ("shrink it a bit" -> strength -0.5); all other numbers
 # must appear in the request, or they are the model's invention and are dropped.
@@ -183,9 +186,11 @@ ENUM_WORDS = {("generate_images", "model"): {
 
 
 def numbers_in(text: str) -> set[float]:
+    """Numbers the request states as values; sizes ("12 mm") are findings, not argument values."""
+    text = _MEASUREMENT.sub(" ", text)
     found = {float(m) for m in _NUMBER.findall(_ORDINAL.sub(r"\1", text))}
     words = re.findall(r"[a-z]+", text.lower())
-    found |= {float(_NUMBER_WORDS[w]) for w in words if w in _NUMBER_WORDS}
+    found |= {float(NUMBER_WORDS[w]) for w in words if w in NUMBER_WORDS}
     return found
 
 
@@ -233,6 +238,72 @@ def is_general_question(text: str) -> bool:
     return bool(_QUESTION.search(text)) and not _POINTS_AT_IMAGE.search(text)
 
 
+_CONTENT = re.compile(r"[a-z0-9]+")
+_EDIT_ATTRIBUTES = (("lesion_presence", re.compile(r"\b(remov\w*|add\w*|insert\w*|without|delet\w*|eras\w*|"
+                                                   r"take \w+ out|get rid)\b", re.IGNORECASE)),
+                    ("severity", re.compile(r"\b(severity|severe|milder|mild|worse|disease|progress\w*)\b", re.IGNORECASE)),
+                    ("lesion_size", re.compile(r"\b(size|bigger|larger|smaller|enlarg\w*|shrink\w*|grow\w*)\b",
+                                               re.IGNORECASE)))
+
+
+def _words_stated(value: str, request: str) -> bool:
+    """Whether most content words of a model-written phrase appear in the request."""
+    words = [w for w in _CONTENT.findall(value.lower()) if len(w) > 2 or w.isdigit()]
+    if not words:
+        return False
+    lowered = request.lower()
+    return sum(w in lowered for w in words) / len(words) >= 0.75
+
+
+def read_from_text(tool: str, args: dict[str, Any], request: str) -> dict[str, Any]:
+    """Overrule the model where the request's wording is unambiguous (counts, seeds, findings, direction)."""
+    args = dict(args)
+    if tool == "generate_images":
+        for key, reader in (("seed", explicit_seed), ("steps", explicit_steps), ("n", image_count)):
+            value = reader(request)
+            if value is not None:
+                args[key] = value
+            elif key in READ_FROM_TEXT[tool]:
+                args.pop(key, None)
+        stated = condition_phrase(request)  # the request's own words beat the model's paraphrase
+        condition = args.get("condition")
+        if stated:
+            args["condition"] = stated
+        elif isinstance(condition, str) and names_a_finding(condition) and _words_stated(condition, request):
+            args["condition"] = tidy_condition(condition)
+        else:
+            args.pop("condition", None)
+    elif tool == "edit_image":
+        attribute = str(args.get("attribute", "")).strip().lower().replace(" ", "_")
+        if attribute not in {name for name, _ in _EDIT_ATTRIBUTES}:
+            inferred = next((name for name, words in _EDIT_ATTRIBUTES if words.search(request)), None)
+            if inferred:
+                args["attribute"] = inferred
+        else:
+            args["attribute"] = attribute
+        direction = edit_direction(request)
+        strength = args.get("strength")
+        if direction is not None:
+            size = abs(float(strength)) if isinstance(strength, (int, float)) and strength else 1.0
+            args["strength"] = direction * size
+    return args
+
+
+_REWRITE_WORDS = re.compile(r"\b(patients?|plain|simple|simpler|lay|laym[ae]n|grade|reading|summar\w*|rewrit\w*|"
+                            r"rephras\w*|radiolog\w*)\b", re.IGNORECASE)
+
+
+def off_topic(tool: str | None, request: str, history_text: str) -> bool:
+    """A tool choice the request cannot mean: a literature search on small talk or general
+    knowledge, or a report rewrite with no report anywhere and no mention of one."""
+    if tool == "search_knowledge":
+        return not mentions_domain(request)
+    if tool == "rewrite_report":
+        return not (report_in_text(request) or _REPORT_WORDS.search(request) or _REWRITE_WORDS.search(request)
+                    or (history_text and report_in_text(history_text)))
+    return False
+
+
 def _tidy_value(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip()
@@ -250,6 +321,7 @@ def _finish(tool: str | None, args: dict[str, Any], request: str, image: str | N
     clean = {k: _tidy_value(v) for k, v in args.items()
              if k in fields and k not in FILLED_BY_CODE and v not in (None, "", [], {})}
     clean = ground_args(tool, clean, request)
+    clean = read_from_text(tool, clean, request)
     if tool == "translate_modality" and isinstance(clean.get("target_modality"), str):
         clean["target_modality"] = {"MRI": "MR"}.get(clean["target_modality"].upper(), clean["target_modality"].upper())
     if "image" in fields:
@@ -360,6 +432,8 @@ def plan(request: str, image: str | None = None, history: list[dict[str, Any]] |
         retry = parse_tool_call(retry_raw)
         if retry is not None and (retry[0] is None or retry[0] in TOOLS):
             (tool, args), raw, repaired = retry, retry_raw, True
+    if off_topic(tool, text, history_text):
+        return Decision(None, {}, raw=raw, repaired=True)
     return _finish(tool, args, text, image, history_text, raw, repaired)
 
 

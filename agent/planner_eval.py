@@ -3,7 +3,8 @@
 Routing is right when the tool matches (None for "no tool"). Arguments are right when every
 labelled argument matches: numbers and enums exactly, image references exactly, and free text
 (queries, targets, conditions, questions, report excerpts) when most of the labelled content
-words appear in what the planner produced.
+words appear in what the planner produced. A case may also list `absent` arguments the request
+gives no value for (an invented seed is wrong even when every labelled argument is right).
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ class RoutingScore:
         if case["tool"] is None:
             return
         self.args_total += 1
-        if args_match(case.get("args") or {}, decision.get("args") or {}):
+        got = decision.get("args") or {}
+        if args_match(case.get("args") or {}, got) and not set(case.get("absent") or ()) & set(got):
             self.args_correct += 1
         else:
             self.errors.append({"q": case["q"], "want_args": case.get("args"), "got_args": decision.get("args")})

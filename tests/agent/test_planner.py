@@ -32,7 +32,7 @@ def test_missing_image_is_reported_not_invented(fake_llm):
 def test_invented_numbers_are_dropped_and_stated_ones_kept(fake_llm):
     fake_llm(lambda r: {"tool": "generate_images", "args": {"model": "ddpm", "n": 4, "seed": 12345, "steps": 50}})
     decision = plan("generate 4 ddpm samples of a nodule")
-    assert decision.args == {"model": "ddpm", "n": 4}
+    assert decision.args == {"model": "ddpm", "n": 4, "condition": "nodule"}
     fake_llm(lambda r: {"tool": "segment_image", "args": {"box": [10, 10, 50, 50], "target": "heart"}})
     assert plan("segment the heart", image="img-1").args == {"image": "img-1", "target": "heart"}
 
@@ -145,3 +145,61 @@ def test_topic_question_without_image_is_replanned_without_image_tools(fake_llm)
     offered.clear()
     decision = plan("find anomalies in this scan")
     assert decision.tool == "detect_anomaly" and decision.missing == ["image"] and len(offered) == 1
+
+
+@pytest.mark.parametrize("request_text, model_args, expected", [
+    # the count in words, the finding the model dropped, a hyphenated side the generators can read
+    ("Generate four chest images with a right-sided nodule", {"n": 1, "seed": 1234},
+     {"n": 4, "condition": "right sided nodule"}),
+    # a size is a finding, not a seed or a count
+    ("generate two chest x-rays showing a 12 mm nodule in the left lung", {"n": 12, "seed": 12},
+     {"n": 2, "condition": "12 mm nodule in the left lung"}),
+    ("make chest x-rays of a 12 mm nodule", {"n": 12}, {"condition": "12 mm nodule"}),
+    # seed and steps only from their own words
+    ("sample 3 ddim images, seed 42, 25 steps", {"model": "ddim", "n": 3},
+     {"model": "ddim", "n": 3, "seed": 42, "steps": 25}),
+    ("produce five images with the gan", {"model": "gan", "condition": "gan"}, {"model": "gan", "n": 5}),
+])
+def test_generation_arguments_are_read_from_unambiguous_wording(fake_llm, request_text, model_args, expected):
+    fake_llm(lambda r: {"tool": "generate_images", "args": model_args})
+    assert plan(request_text).args == expected
+
+
+def test_seed_and_steps_are_not_offered_to_the_model():
+    branch = next(b for b in decision_schema()["oneOf"] if b["properties"]["tool"].get("const") == "generate_images")
+    assert set(branch["properties"]["args"]["properties"]) == {"model", "condition", "n"}
+
+
+@pytest.mark.parametrize("request_text, model_args, expected", [
+    ("Make the nodule in img-1 bigger", {"attribute": "lesion size"}, {"attribute": "lesion_size", "strength": 1.0}),
+    ("shrink the nodule a lot", {"attribute": "lesion_size", "strength": 1.5},
+     {"attribute": "lesion_size", "strength": -1.5}),
+    ("remove the lesion", {"attribute": "lesion"}, {"attribute": "lesion_presence", "strength": -1.0}),
+    ("move it along the lesion size direction with strength 1.5", {"attribute": "lesion_size", "strength": 1.5},
+     {"attribute": "lesion_size", "strength": 1.5}),
+])
+def test_edit_direction_follows_the_request(fake_llm, request_text, model_args, expected):
+    fake_llm(lambda r: {"tool": "edit_image", "args": model_args})
+    decision = plan(request_text, image="img-1")
+    assert decision.tool == "edit_image"
+    assert {k: v for k, v in decision.args.items() if k != "image"} == expected
+
+
+@pytest.mark.parametrize("request_text, tool", [
+    ("what's the capital of France?", "search_knowledge"),
+    ("write me a haiku about autumn", "rewrite_report"),
+    ("how do I bake sourdough bread?", "search_knowledge"),
+])
+def test_off_topic_requests_get_no_tool(fake_llm, request_text, tool):
+    fake_llm(lambda r: {"tool": tool, "args": {"query": r} if tool == "search_knowledge" else {}})
+    assert plan(request_text).to_dict() == {"tool": None, "args": {}}
+
+
+@pytest.mark.parametrize("request_text, tool", [
+    ("what is the difference between DDPM and DDIM?", "search_knowledge"),
+    ("explain score matching briefly", "search_knowledge"),
+    ("put this in plain words for my patient: IMPRESSION: small hiatal hernia, no acute findings.", "rewrite_report"),
+])
+def test_in_domain_requests_keep_their_tool(fake_llm, request_text, tool):
+    fake_llm(lambda r: {"tool": tool, "args": {"query": "x"} if tool == "search_knowledge" else {}})
+    assert plan(request_text).tool == tool
