@@ -71,43 +71,86 @@ def _page_loads(browser: Any, url: str, repeats: int) -> list[float]:
     return samples
 
 
-def _browser_chat(browser: Any, url: str, repeats: int) -> list[float]:
-    samples = []
+class _AgentWorker:
+    """The same turn as the CLI's chat runs it: in process, model warm, a fresh session of its own.
+
+    It stays alive between requests so browser and CLI turns can alternate: on a shared machine,
+    load changes over minutes, and alternating keeps the ratio fair.
+    """
+
+    CODE = (
+        "import json,sys,time,uuid\n"
+        "from agent.conversation import run_turn\n"
+        "session='bench-cli-'+uuid.uuid4().hex[:8]\n"
+        "run_turn(session+'-warm', 'hello')\n"
+        "print('ready', flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    t=time.perf_counter(); run_turn(session, line.strip())\n"
+        "    print(json.dumps(time.perf_counter()-t), flush=True)\n"
+    )
+
+    def __init__(self) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE], env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._read_until("ready")
+
+    def _read_until(self, expected: str | None = None) -> str:
+        assert self.proc.stdout is not None
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the agent process exited")
+            line = line.strip()
+            if expected is None or line == expected:
+                return line
+
+    def turn(self, request: str) -> float:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(request + "\n")
+        self.proc.stdin.flush()
+        import json
+
+        while True:
+            line = self._read_until()
+            try:
+                return float(json.loads(line))
+            except (ValueError, TypeError):
+                continue  # a library's stray output line
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _browser_turn(page: Any, request: str) -> float:
+    """Type, press Enter, and stop the clock when the page's status line says the turn is answered."""
+    before = page.locator("#chat-status").inner_text()
+    start = time.perf_counter()
+    page.locator("#chat-input textarea").fill(request)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(before) => { const s = document.querySelector('#chat-status [data-state=done]');"
+        " return s && s.innerText !== before; }", arg=before, timeout=300_000, polling=50)
+    return time.perf_counter() - start
+
+
+def _chat_pairs(browser: Any, url: str, repeats: int) -> tuple[list[float], list[float]]:
+    """Alternate one browser turn and one agent turn, `repeats` times each, after one warm-up each."""
     page = browser.new_page()
     page.goto(url)
     page.wait_for_selector("#chat-input textarea", timeout=60_000)
-    for _ in range(repeats):
-        before = page.locator("#chatbot .message").count()
-        start = time.perf_counter()
-        page.locator("#chat-input textarea").fill(CHAT_REQUEST)
-        page.keyboard.press("Enter")
-        # Done when the submit button is back (the turn finished streaming) and new messages arrived.
-        page.wait_for_function(f"document.querySelectorAll('#chatbot .message').length > {before + 1}",
-                               timeout=300_000)
-        page.wait_for_selector("#chat-input textarea:not([disabled])", timeout=300_000)
-        page.wait_for_function("!document.querySelector('#chatbot .pending, #chatbot .generating')", timeout=300_000)
-        samples.append(time.perf_counter() - start)
-    page.close()
-    return samples
-
-
-def _agent_turns(repeats: int) -> list[float]:
-    """The same turn as the CLI's chat runs it: in process, model warm, same session store."""
-    code = (
-        "import json,sys,time\n"
-        "from agent.conversation import run_turn\n"
-        "run_turn('bench-cli', 'hello')\n"
-        "out=[]\n"
-        f"for _ in range({repeats}):\n"
-        "    t=time.perf_counter(); run_turn('bench-cli', sys.argv[2]); out.append(time.perf_counter()-t)\n"
-        "print(json.dumps(out))\n"
-    )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-c", code, "unused", CHAT_REQUEST],
-                          env=env, capture_output=True, text=True, check=True)
-    import json
-
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    worker = _AgentWorker()
+    try:
+        _browser_turn(page, "hello")
+        in_browser, via_agent = [], []
+        for _ in range(repeats):
+            in_browser.append(_browser_turn(page, CHAT_REQUEST))
+            via_agent.append(worker.turn(CHAT_REQUEST))
+    finally:
+        worker.close()
+        page.close()
+    return in_browser, via_agent
 
 
 def _concurrent_sessions(url: str, n: int) -> tuple[int, int, float]:
@@ -154,9 +197,9 @@ def run(quick: bool) -> list[BenchRow]:
             rows.append(BenchRow("ui", "page load (to the signed-in banner)", loads.median, "s", loads.low,
                                  loads.high, "bare one-component Gradio page", base.median,
                                  loads.median / base.median))
-            chat = summarize(_browser_chat(browser, url, repeats))
+            browser_turns, agent_turns = _chat_pairs(browser, url, repeats)
             browser.close()
-        cli = summarize(_agent_turns(repeats))
+        chat, cli = summarize(browser_turns), summarize(agent_turns)
         rows.append(BenchRow("ui", "routed chat turn in the browser", chat.median, "s", chat.low, chat.high,
                              "same turn via the agent as the CLI runs it", cli.median, chat.median / cli.median,
                              "≤ 1.2×", chat.median / cli.median <= 1.2, note=CHAT_REQUEST))

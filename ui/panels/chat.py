@@ -12,6 +12,8 @@ from agent.errors import RadagentError
 from ui.context import acting_as, badge, error_html
 from ui.identity import identify
 
+STREAM_INTERVAL_S = 0.15  # at most about seven redraws a second while an answer streams
+
 
 def _citations_markdown(citations: list[dict[str, Any]]) -> str:
     if not citations:
@@ -44,6 +46,20 @@ def _attach(files: list[Any], ident) -> tuple[list[str], list[str]]:
     return ids, errors
 
 
+def _guarded(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The turn's events; an unexpected failure ends the turn with a message instead of a stack trace."""
+    try:
+        yield from events
+    except RadagentError as err:
+        yield {"type": "final", "answer": f"Could not finish this turn: {err.message} {err.hint}".strip()}
+    except Exception as exc:  # noqa: BLE001 - the page must stay usable; details go to the server log
+        import traceback
+
+        traceback.print_exc()
+        yield {"type": "final", "answer": f"Could not finish this turn ({type(exc).__name__}); the details are "
+                                          "in the server log. The conversation so far is kept."}
+
+
 def _status(text: str, state: str) -> str:
     return f"<span class='ra-banner' data-state='{state}'>{text}</span>"
 
@@ -74,25 +90,26 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: 
         return
     status = _status("Planning…", "working")
     yield history, "", "", gr.MultimodalTextbox(value=None), status
+    last_sent = time.perf_counter()
     answer_index: int | None = None
     citations: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
-    for event in stream_turn(ident.session, text, user=ident.user, role=ident.role,
-                             image=ids[-1] if ids else None):
+    events = stream_turn(ident.session, text, user=ident.user, role=ident.role, image=ids[-1] if ids else None)
+    for event in _guarded(events):
         kind = event.get("type")
         if kind == "plan" and event.get("tool"):
             status = _status(f"Running {event['tool']}…", "working")
         elif kind == "token":
             status = _status("Answering…", "working")
         if kind == "tool":
-            status = "done" if event.get("ok", True) else "error"
+            outcome = "done" if event.get("ok", True) else "error"
             error = event.get("error") or {}
             if isinstance(error, dict):
                 error = " ".join(part for part in (error.get("message"), error.get("hint")) if part)
             detail = event.get("summary") or str(error)
             args = ", ".join(f"{k}={v!r}" for k, v in (event.get("args") or {}).items())
             history.append({"role": "assistant", "content": f"`{event['name']}({args})`\n\n{detail}",
-                            "metadata": {"title": f"🛠 {event['name']}" + ("" if status == "done" else " (failed)"),
+                            "metadata": {"title": f"🛠 {event['name']}" + ("" if outcome == "done" else " (failed)"),
                                          "status": "done", "duration": round(float(event.get("seconds", 0.0)), 2)}})
             for artifact in event.get("artifacts", []):
                 if artifact.get("kind") in ("png", "overlay", "comparison", "image") and Path(artifact["path"]).is_file():
@@ -114,7 +131,16 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: 
                 history[answer_index]["content"] += "\n\n" + badge("review: pending", "pending")
             status = _status(f"Answered at {time.strftime('%H:%M:%S')} in {time.perf_counter() - started:.1f} s.",
                              "done")
-        yield history, _citations_markdown(citations), _flags_html(flags), gr.MultimodalTextbox(value=None), status
+        # Tokens arrive faster than a page can usefully redraw; sending the whole conversation per
+        # token costs the browser and the server CPU the model needs, so text is batched.
+        now = time.perf_counter()
+        if kind == "token" and now - last_sent < STREAM_INTERVAL_S:
+            continue
+        last_sent = now
+        if kind == "final":
+            yield history, _citations_markdown(citations), _flags_html(flags), gr.skip(), status
+        else:
+            yield history, gr.skip(), gr.skip(), gr.skip(), status
 
 
 def load_history(browser_id: str, request: gr.Request) -> list[dict[str, Any]]:
