@@ -1,10 +1,12 @@
 """Guardrails benchmark: does the fidelity checker catch inserted errors, how fast, how good is
 the grounding check, and what do default-model rewrites read like.
 
-- Detection: tests/data/rewrite_pairs.jsonl, per split. "dev" pairs were used while building
-  the lexicon; "heldout" pairs were written afterwards and never tuned on, so their numbers
-  are the honest estimate for new text. Detection counts any fidelity flag on an errored
-  pair; "type-correct" counts a flag of the labelled type. False flags are fidelity flags on
+- Detection: tests/data/rewrite_pairs.jsonl, per split. "dev" is every pair the lexicon was
+  built or tuned on (splits dev, dev2 and dev3; dev3 was an earlier held-out split whose
+  failures were studied). "heldout2" pairs were written in a different voice and committed
+  before the last round of checker changes, and are never tuned on, so their numbers are the
+  honest estimate for new text. Detection counts any fidelity flag on an errored pair;
+  "type-correct" counts a flag of the labelled type. False flags are fidelity flags on
   faithful pairs (readability is reported separately).
 - Checker time per report: median over all pairs (embeddings loaded beforehand); baseline in
   the same run: the reading-grade computation alone.
@@ -27,6 +29,7 @@ from bench.stats import BenchRow, summarize
 SECTION = "guardrails"
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 FIDELITY = ("omission", "addition", "negation", "laterality", "measurement")
+SPLITS = {"dev": ("dev", "dev2", "dev3"), "heldout2": ("heldout2",)}
 
 
 def _pairs() -> list[dict]:
@@ -37,8 +40,8 @@ def _detection_rows(pairs: list[dict]) -> list[BenchRow]:
     from tools.reports.checker import check_rewrite
 
     rows: list[BenchRow] = []
-    for split in ("dev", "heldout"):
-        chosen = [p for p in pairs if p.get("split", "dev") in ((split, "dev2") if split == "dev" else (split,))]
+    for split, members in SPLITS.items():
+        chosen = [p for p in pairs if p.get("split", "dev") in members]
         if not chosen:
             continue
         detected, typed, totals, false_flags, faithful = Counter(), Counter(), Counter(), 0, 0
@@ -90,6 +93,18 @@ def _timing_rows(pairs: list[dict], quick: bool) -> list[BenchRow]:
                      ratio=c.median / b.median if b.median else None, target="<= 100 ms", passed=c.median <= 100)]
 
 
+def _fallback_rows() -> list[BenchRow]:
+    """The checker's embedding-fallback threshold, re-derived from the development pairs."""
+    from tools.reports.checker import FALLBACK_SIMILARITY
+    from tools.reports.fallback_calibration import calibrate, development_pairs, labelled_similarities
+
+    result = calibrate(labelled_similarities(development_pairs()))
+    return [BenchRow(SECTION, "checker embedding-fallback threshold (calibrated on dev)", result.threshold, "cosine",
+                     note=f"in use {FALLBACK_SIMILARITY}; accepts {100 * result.paraphrase_recall:.0f}% of "
+                          f"{result.paraphrases} paraphrases, {100 * result.false_match_rate:.1f}% of "
+                          f"{result.non_paraphrases} non-paraphrases")]
+
+
 def _grounding_rows() -> list[BenchRow]:
     from agent.guardrails.calibration import cross_validated, load_items, precision_recall, scored_claims
     from agent.guardrails.grounding import GROUNDING_THRESHOLD
@@ -110,7 +125,7 @@ def _rewrite_rows(pairs: list[dict], quick: bool) -> list[BenchRow]:
     from tools.reports.rewrite import rewrite_report
     from tools.reports.schemas import RewriteReportArgs
 
-    originals = list(dict.fromkeys(p["original"] for p in pairs if p.get("split") == "heldout"))
+    originals = list(dict.fromkeys(p["original"] for p in pairs if p.get("split") == "heldout2"))
     originals = originals[:3] if quick else originals[:8]
     grades, orig_grades, seconds, flagged = [], [], [], 0
     for text in originals:
@@ -137,6 +152,8 @@ def run(quick: bool) -> list[BenchRow]:
     pairs = _pairs()
     rows = _detection_rows(pairs)
     rows += _timing_rows(pairs, quick)
+    if not quick:
+        rows += _fallback_rows()
     rows += _grounding_rows()
     rows += _rewrite_rows(pairs, quick)
     return rows

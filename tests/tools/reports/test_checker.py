@@ -126,3 +126,13 @@ def test_lay_hedges_keep_uncertainty() -> None:
     original = "Possible early appendicitis."
     assert [t for t in types(original, "One possibility is an early inflamed appendix.") if t != "readability"] == []
     assert "negation" in types(original, "You have an inflamed appendix.")
+
+
+def test_fallback_calibration_picks_the_lowest_threshold_that_hides_no_labelled_error() -> None:
+    from tools.reports.fallback_calibration import calibrate
+
+    rows = [(True, 0.9), (True, 0.7), (True, 0.5), (False, 0.62), (False, 0.3)]
+    result = calibrate(rows)
+    assert result.threshold == 0.63 and result.false_match_rate == 0.0
+    assert abs(result.paraphrase_recall - 2 / 3) < 1e-9
+    assert calibrate(rows, max_false_match=0.5).threshold <= 0.51
