@@ -12,7 +12,7 @@ import gradio as gr
 from agent.errors import AccessDeniedError
 from agent.settings import Settings, get_settings
 from ui.identity import check_login, new_browser_id
-from ui.panels import chat, generate, report, review, viewer
+from ui.panels import chat, generate, knowledge, report, review, viewer
 
 CSS_PATH = Path(__file__).with_name("style.css")
 
@@ -40,6 +40,8 @@ def build_app() -> gr.Blocks:
                 report.build(browser_id)
             with gr.Tab("Generate", id="generate"):
                 generate.build(browser_id)
+            with gr.Tab("Knowledge", id="knowledge"):
+                knowledge.build(browser_id)
             with gr.Tab("Review", id="review", elem_id="tab-review"):
                 review_hooks = review.build(browser_id)
 

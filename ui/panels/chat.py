@@ -13,6 +13,7 @@ from ui.context import acting_as, badge, error_html
 from ui.identity import identify
 
 STREAM_INTERVAL_S = 0.15  # at most about seven redraws a second while an answer streams
+_turns_started = 0  # the first turn in a process also loads the model; the status says so
 
 
 def _citations_markdown(citations: list[dict[str, Any]]) -> str:
@@ -88,7 +89,11 @@ def respond(message: dict[str, Any], history: list[dict[str, Any]], browser_id: 
         yield history, "", "", gr.MultimodalTextbox(value=None), _status("Nothing to answer: the message was empty.",
                                                                           "done")
         return
-    status = _status("Planning…", "working")
+    global _turns_started
+    first = _turns_started == 0
+    _turns_started += 1
+    status = _status("Loading the language model, then planning (first request since start)…" if first
+                     else "Planning…", "working")
     yield history, "", "", gr.MultimodalTextbox(value=None), status
     last_sent = time.perf_counter()
     answer_index: int | None = None
