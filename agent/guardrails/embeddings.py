@@ -40,6 +40,25 @@ def _model():  # type: ignore[no-untyped-def]
     return SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
 
 
+SINGLE_THREAD_BELOW = 64
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    """Encode; a few sentences run on one thread: on a busy CPU, thread hand-offs cost a second
+    or more where the work itself takes tens of milliseconds."""
+    import torch
+
+    model = _model()
+    if len(texts) >= SINGLE_THREAD_BELOW:
+        return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
+    finally:
+        torch.set_num_threads(threads)
+
+
 _CACHE: dict[str, np.ndarray] = {}
 _CACHE_LIMIT = 20000
 
@@ -52,7 +71,7 @@ def embed(texts: list[str]) -> np.ndarray:
     if missing:
         if len(_CACHE) + len(missing) > _CACHE_LIMIT:
             _CACHE.clear()
-        vectors = _model().encode(missing, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
+        vectors = _encode(missing)
         _CACHE.update(zip(missing, vectors))
     return np.stack([_CACHE[t] for t in texts])
 
