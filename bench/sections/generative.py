@@ -56,7 +56,9 @@ def _quality_rows(name: str, images: torch.Tensor, real_feats: np.ndarray) -> tu
 def run(quick: bool = False) -> list[BenchRow]:
     from scipy import ndimage
 
+    from agent.errors import InvalidInputError
     from tools.generative import anomaly, classifier, diffusion, edit, quality
+    from tools.generative.conditions import parse_condition, sample_classes
     from tools.generative.data import load_chest
     from tools.generative.gan import load_gan, sample_gan
     from tools.generative.vae import load_vae, sample_vae
@@ -101,6 +103,16 @@ def run(quick: bool = False) -> list[BenchRow]:
     for name in ("vae", "gan", "ddim", "ddpm"):
         q_rows, kids[name] = _quality_rows(name, samples[name], real_feats)
         rows += q_rows
+    for name, fn in (("vae", lambda c: sample_vae(vae, c, 7)), ("gan", lambda c: sample_gan(gan, c, 7))):
+        rates = {}
+        for label, condition in (("right", "nodule in right lung"), ("none", "no lesion")):
+            cls = torch.as_tensor(sample_classes(parse_condition(condition), n_fast, np.random.default_rng(7), None))
+            seen = classifier.measure(fn(cls))
+            rates[label] = sum(m.lesion_probability >= 0.5 and m.side == "right" for m in seen) / n_fast
+        rows.append(BenchRow(SECTION, f"{name}: conditioning, classifier sees a right nodule when asked",
+                             rates["right"], "fraction", baseline="asked for 'no lesion'",
+                             baseline_median=rates["none"], passed=rates["right"] > rates["none"] + 0.3,
+                             target="well above the 'no lesion' rate", note=f"n={n_fast} each"))
     speedup = ddpm_per / t_ddim.median
     # KID is a difference of means and can be ~0 or negative; compare on an absolute scale with a floor
     within = kids["ddim"] <= kids["ddpm"] * 1.10 + 1e-3
@@ -113,13 +125,19 @@ def run(quick: bool = False) -> list[BenchRow]:
     test = load_chest("test", 64 if quick else 200)
     lesion_idx = torch.nonzero(test.presence > 0.5).flatten()
     n_edit = 4 if quick else 16
-    psnr, psnr_plain, inv_times, size_ok, presence_ok = [], [], [], [], []
+    psnr, psnr_plain, inv_times, size_ok, presence_ok, grown, clf_grown = [], [], [], [], [], [], []
     for i in lesion_idx[:n_edit].tolist():
         x = test.images[i:i + 1]
-        res = edit.run_edit(x, "lesion_size", 1.5)
+        try:
+            res = edit.run_edit(x, "lesion_size", 1.0)  # the default strength of a 'bigger' request
+        except InvalidInputError:  # the classifier sees no lesion: nothing to resize (counted as a failure)
+            size_ok.append(False)
+            continue
         psnr.append(res["psnr"])
         inv_times.append(res["inversion_seconds"])
         size_ok.append(res["as_requested"])
+        grown.append(res["change"])
+        clf_grown.append(res["size_after"] - res["size_before"])
         presence_ok.append(edit.run_edit(x, "lesion_presence", -1.0)["as_requested"])
         if len(psnr_plain) < 3:
             cond = dm.embedding(torch.tensor([res["source_class"]]))
@@ -134,9 +152,16 @@ def run(quick: bool = False) -> list[BenchRow]:
                          baseline="diffusion DDIM inversion, no refinement", baseline_median=statistics.median(psnr_plain),
                          ratio=p.median / statistics.median(psnr_plain), target=">= 28 dB", passed=p.median >= 28))
     success = (sum(size_ok) + sum(presence_ok)) / (len(size_ok) + len(presence_ok))
-    rows.append(BenchRow(SECTION, "edit success (independent classifier moves as asked)", success, "fraction",
+    rows.append(BenchRow(SECTION, "edit success (independent measurement moves as asked)", success, "fraction",
                          target=">= 0.9", passed=success >= 0.9,
-                         note=f"size +1.5: {sum(size_ok)}/{len(size_ok)}; presence -1: {sum(presence_ok)}/{len(presence_ok)}"))
+                         note=f"size +1 (segmented diameter grows > 1 mm): {sum(size_ok)}/{len(size_ok)}; "
+                              f"presence -1 (classifier): {sum(presence_ok)}/{len(presence_ok)}"))
+    g = summarize(grown)
+    rows.append(BenchRow(SECTION, "'bigger' edit (strength 1): nodule diameter change, segmented", g.median, "mm",
+                         low=g.low, high=g.high, baseline="attribute classifier's size estimate",
+                         baseline_median=statistics.median(clf_grown),
+                         note=f"n={len(grown)} test-split nodules; the classifier's whole-image size estimate "
+                              "(MAE ~4 mm) moves far less"))
 
     # --- inpainting: fill a dilated nodule region as 'no lesion' -----------------------------------
     removed = []
@@ -152,13 +177,19 @@ def run(quick: bool = False) -> list[BenchRow]:
     # --- anomaly detection ---------------------------------------------------------------------
     from sklearn.metrics import roc_auc_score
 
-    scores = np.concatenate([anomaly.anomaly_maps(test.images[i:i + 32])[1] for i in range(0, len(test), 32)])
+    atlas = anomaly.load_atlas()
+    vae_err, ddpm_err = anomaly.error_maps(test.images)
+    scores = anomaly.z_maps(vae_err, ddpm_err, atlas)[:, atlas.region].max(1)
+    raw = np.array([ndimage.gaussian_filter(np.abs(e), 1.0).max() for e in ddpm_err])  # the previous method
     labels = test.presence.numpy()
     auroc = roc_auc_score(labels, scores)
+    base = roc_auc_score(labels, raw)
     highpass = np.array([np.abs(ndimage.gaussian_filter(x, 1.0) - ndimage.gaussian_filter(x, 3.0)).max()
                          for x in test.images[:, 0].numpy()])
-    base = roc_auc_score(labels, highpass)
-    rows.append(BenchRow(SECTION, "anomaly AUROC (lesion vs no lesion)", auroc, "", baseline="band-pass filter peak",
-                         baseline_median=base, ratio=auroc / base, target=">= 0.9", passed=auroc >= 0.9,
-                         note=f"{int(labels.sum())} with / {int((1 - labels).sum())} without lesions"))
+    rows.append(BenchRow(SECTION, "anomaly AUROC (held-out test phantoms, lesion vs none)", auroc, "",
+                         baseline="raw diffusion reconstruction-error peak", baseline_median=base, ratio=auroc / base,
+                         target=">= 0.9", passed=auroc >= 0.9,
+                         note=f"healthy-atlas z-scores (VAE + DDPM), lung region; {int(labels.sum())} with / "
+                              f"{int((1 - labels).sum())} without lesions; band-pass filter peak "
+                              f"{roc_auc_score(labels, highpass):.3f}"))
     return rows

@@ -5,15 +5,21 @@
 2. Inversion into the conditional VAE: the encoder gives z; a residual on the decoder's first
    feature map is then optimised so that decoding reproduces the image. The PSNR/SSIM of that
    un-edited reconstruction says how faithful the inversion is.
-3. The latent (z, class vector) moves along the attribute direction saved with the VAE checkpoint
-   (class-mean differences of labelled training latents): (z, y) + strength * n, then decodes.
-   Removing a lesion (lesion_presence < 0) instead inpaints its neighbourhood as 'no lesion' with
-   the diffusion model (RePaint-style), because the residual keeps the lesion's fine detail.
-4. The change (edited - reconstruction) is added to the ORIGINAL pixels, inside a feathered disk
-   around the lesion when `local`. The lesion is found by the generative models themselves (the
-   diffusion anomaly map plus the VAE's lesion/no-lesion difference), so everything else stays
-   exactly as it was.
-5. The classifier measures the result again: the reported change is that independent measurement.
+3. The lesion is found by the generative models themselves (the diffusion anomaly map plus the
+   VAE's lesion/no-lesion difference).
+4. The edit:
+   - lesion_presence / severity: the latent (z, class vector) moves along the attribute direction
+     saved with the VAE checkpoint (class-mean differences of labelled training latents):
+     (z, y) + strength * n, then decodes. Removing a lesion (lesion_presence < 0) instead inpaints
+     its neighbourhood as 'no lesion' with the diffusion model (RePaint-style).
+   - lesion_size: a global latent direction barely changes a 2-6 px nodule (its effect is spread
+     over every position a nodule can take), so the nodule is instead rescaled radially about
+     its located centre (strength 1 = 1.5x the diameter, negative shrinks), the warp fading back
+     to the identity a few pixels outside it.
+   The change (edited - reconstruction) is added to the ORIGINAL pixels, inside a feathered disk
+   around the lesion when `local`, so everything else stays exactly as it was.
+5. The result is measured again without the editing models: the nodule diameter in mm from a
+   classical half-maximum segmentation at the lesion centre, and the attribute classifier.
 """
 
 from __future__ import annotations
@@ -38,7 +44,10 @@ ATTRIBUTES = ("lesion_size", "lesion_presence", "severity")
 INVERT_ITERS = 150  # Adam steps of the inversion (about 30 dB on 64 px phantoms)
 REGION_RADIUS_PX = 6.0  # at 64 px (~33 mm): the largest phantom nodule plus room to grow
 MAX_STRENGTH = 3.0
-MIN_CHANGE = {"lesion_size": 0.25, "lesion_presence": 0.05, "severity": 0.05}  # below: "no measurable change"
+MIN_CHANGE = {"lesion_size": 1.0, "lesion_presence": 0.05, "severity": 0.05}  # below: "no measurable change"
+SIZE_STEP = 0.5  # lesion_size: the diameter scales by 1 + SIZE_STEP * strength (1 / (1 + ...) when negative)
+MODEL_MM_PER_PX = 350.0 / 64  # the phantoms' field of view at model size, when the image has no spacing
+MEASURE_RADIUS_PX = 6.0  # the segmented nodule is confined to this disk around its centre
 
 
 class EditImageResult(ToolResult):
@@ -54,6 +63,8 @@ class EditImageResult(ToolResult):
     measured_change_unit: str = ""
     changed_as_requested: bool = False
     edit_area_px: int = 0
+    size_before_mm: float | None = None  # segmented nodule diameter (independent of the editing models)
+    size_after_mm: float | None = None
     inversion_seconds: float = 0.0
     checkpoint_sha256: str = ""
 
@@ -108,6 +119,47 @@ def locate_lesion(x: torch.Tensor, side: str, class_map: np.ndarray | None = Non
     return peak_in(field, side_half(side))
 
 
+def nodule_diameter_mm(x: torch.Tensor, center_xy: tuple[float, float], mm_per_px: float = MODEL_MM_PER_PX) -> float:
+    """The nodule's equivalent diameter (mm) by a classical measurement, no model involved:
+    white top-hat (the nodule stands out of the lung background), the peak within 3 px of the
+    centre, and the half-maximum region connected to it inside a disk of MEASURE_RADIUS_PX."""
+    img = x[0, 0].detach().numpy().astype(np.float64)
+    tophat = ndimage.gaussian_filter(img - ndimage.grey_opening(img, size=(9, 9)), 0.5)
+    h, w = img.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    dist2 = (xx - center_xy[0]) ** 2 + (yy - center_xy[1]) ** 2
+    peak = np.unravel_index(int(np.argmax(np.where(dist2 <= 9.0, tophat, -np.inf))), tophat.shape)
+    if tophat[peak] <= 0:
+        return 0.0
+    region = (tophat >= tophat[peak] / 2) & (dist2 <= MEASURE_RADIUS_PX ** 2)
+    labels, _ = ndimage.label(region)
+    area = float((labels == labels[peak]).sum())
+    return float(2.0 * np.sqrt(area / np.pi) * mm_per_px)
+
+
+def size_factor(strength: float) -> float:
+    """Diameter scale of a lesion_size edit: +50% per unit strength, the inverse when shrinking."""
+    grow = 1.0 + SIZE_STEP * abs(strength)
+    return grow if strength >= 0 else 1.0 / grow
+
+
+def rescale_about(x: torch.Tensor, center_xy: tuple[float, float], radius_px: float, factor: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Radially rescale what lies within `radius_px` of the centre by `factor`; the warp eases back
+    to the identity over the next 3 px. -> (warped image, feathered support mask)."""
+    h, w = x.shape[-2:]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    dx, dy = xx - center_xy[0], yy - center_xy[1]
+    d = np.sqrt(dx ** 2 + dy ** 2) + 1e-6
+    inner = radius_px * factor
+    outer = max(radius_px, inner) + 3.0
+    src = np.where(d <= inner, d / factor,
+                   np.where(d >= outer, d, radius_px + (d - inner) * (outer - radius_px) / (outer - inner)))
+    warped = ndimage.map_coordinates(x[0, 0].detach().numpy().astype(np.float64),
+                                     [center_xy[1] + dy / d * src, center_xy[0] + dx / d * src], order=3, mode="nearest")
+    support = torch.from_numpy(np.clip(outer + 1.0 - d, 0.0, 1.0))[None, None].float()
+    return torch.from_numpy(warped)[None, None].float().clamp(-1, 1), support
+
+
 def attribute_value(attribute: str, measurement, raw_size: float) -> float:
     """The number the independent classifier reports for the edited attribute."""
     if attribute == "lesion_presence":
@@ -147,7 +199,7 @@ def decode_vae(net, z: torch.Tensor, y: torch.Tensor, r: torch.Tensor) -> torch.
 
 
 def run_edit(x: torch.Tensor, attribute: str, strength: float, local: bool = True, side: str | None = None,
-             iters: int = INVERT_ITERS) -> dict[str, Any]:
+             iters: int = INVERT_ITERS, mm_per_px: float = MODEL_MM_PER_PX) -> dict[str, Any]:
     """The editing pipeline on a model-space image (1, 1, 64, 64); used by the tool and the bench."""
     from tools.generative import classifier
     from tools.generative.vae import load_vae
@@ -178,7 +230,13 @@ def run_edit(x: torch.Tensor, attribute: str, strength: float, local: bool = Tru
         no_lesion = F.one_hot(torch.tensor([0]), net.classes).float()
         class_map = (recon - decode_vae(net, z, no_lesion, r)).abs()[0, 0].numpy()
         center = locate_lesion(x, edit_side, class_map)
-    if attribute == "lesion_presence" and strength < 0 and center is not None:
+    diameter_before = nodule_diameter_mm(x, center, mm_per_px) if center is not None else None
+    if attribute == "lesion_size" and center is not None:
+        radius = min(4.0, max(1.5, (diameter_before or before.size_mm) / 2 / mm_per_px)) + 0.5
+        edited, support = rescale_about(x, center, radius, size_factor(strength))
+        delta = edited - x
+        mask = support if local else torch.ones_like(x)
+    elif attribute == "lesion_presence" and strength < 0 and center is not None:
         # removal: the feature residual keeps fine detail (the lesion too), so the lesion's
         # neighbourhood is instead inpainted as 'no lesion' by the diffusion model, blended by |strength|
         from tools.generative import diffusion
@@ -186,19 +244,24 @@ def run_edit(x: torch.Tensor, attribute: str, strength: float, local: bool = Tru
         hole = disk_mask(center) > 0.5
         filled = diffusion.inpaint(diffusion.load_diffusion(), x, ~hole, torch.tensor([0]), seed=0, steps=25)
         delta = min(1.0, -strength) * (filled - x)
+        mask = disk_mask(center) if local else torch.ones_like(x)
     else:
         n = torch.tensor(extra["directions"][attribute][SIDES.index(edit_side)], dtype=torch.float32)[None]
         edited = decode_vae(net, z + strength * n[:, :net.latent], y + strength * n[:, net.latent:], r)
         delta = edited - recon
         if center is None:  # adding a lesion: it appears where the change is largest on the asked side
             center = peak_in(delta[0, 0].abs().numpy(), side_half(edit_side))
-    mask = disk_mask(center) if local else torch.ones_like(x)
+        mask = disk_mask(center) if local else torch.ones_like(x)
     out = (x + delta * mask).clamp(-1, 1)
     delta = out - x
     after = classifier.measure(out)[0]
     size_after = float(classifier.raw_size_mm(out)[0])
-    value_before = attribute_value(attribute, before, size_before)
-    value_after = attribute_value(attribute, after, size_after)
+    diameter_after = nodule_diameter_mm(out, center, mm_per_px)
+    if attribute == "lesion_size":
+        value_before, value_after = float(diameter_before or 0.0), diameter_after
+    else:
+        value_before = attribute_value(attribute, before, size_before)
+        value_after = attribute_value(attribute, after, size_after)
     change = value_after - value_before
     psnr, ssim = psnr_ssim(recon, x)
     return {"out": out, "delta": delta, "recon": recon, "before": before, "after": after,
@@ -206,10 +269,11 @@ def run_edit(x: torch.Tensor, attribute: str, strength: float, local: bool = Tru
             "as_requested": bool(change * np.sign(strength) > MIN_CHANGE[attribute]) if strength
             else abs(change) <= MIN_CHANGE[attribute],
             "psnr": psnr, "ssim": ssim, "area": int((mask[0, 0] > 0.5).sum()), "source_class": source_class,
-            "side": edit_side, "center_xy": center, "inversion_seconds": inversion_seconds, "sha256": sha}
+            "side": edit_side, "center_xy": center, "inversion_seconds": inversion_seconds, "sha256": sha,
+            "diameter_before": diameter_before, "diameter_after": diameter_after}
 
 
-UNITS = {"lesion_size": "mm (classifier size estimate)", "lesion_presence": "lesion probability",
+UNITS = {"lesion_size": "mm (segmented nodule diameter)", "lesion_presence": "lesion probability",
          "severity": "grade (0-3)"}
 
 
@@ -223,18 +287,29 @@ def edit_image(args: EditImageArgs) -> EditImageResult:
         raise InvalidInputError(f"Unknown attribute '{args.attribute}'.", f"Valid attributes: {', '.join(ATTRIBUTES)}.")
     loaded = load_image(args.image)
     prep = prepare(loaded, "edit_image")
-    res = run_edit(prep.x, args.attribute, args.strength, local=args.local, side=args.side)
+    flags = list(prep.flags)
+    spacing = loaded.spacing_mm
+    if spacing and all(v and v > 0 for v in spacing):
+        mm_per_px = float(spacing[1]) * prep.original.shape[1] / prep.x.shape[-1]
+    else:
+        mm_per_px = MODEL_MM_PER_PX
+        if args.attribute == "lesion_size":
+            flags.append(Flag(type="warning", detail="The image has no pixel spacing; sizes in mm assume the "
+                                                     "phantoms' 350 mm field of view."))
+    res = run_edit(prep.x, args.attribute, args.strength, local=args.local, side=args.side, mm_per_px=mm_per_px)
+    method = (f"lesion-centred radial rescaling x{size_factor(args.strength):.2f}" if args.attribute == "lesion_size"
+              else "latent-space edit")
     edited_full = (prep.original + prep.delta_to_original(res["delta"])).astype(np.float32)
     out_path = Path(args.out).expanduser() if args.out else None
     derived = write_derived(
         edited_full, tool="edit_image", model="vae (latent inversion)", source=loaded, seed=None,
         checkpoint_sha256=res["sha256"],
-        description=f"Edited: {args.attribute} x {args.strength:g} (latent-space edit, SYNTHETIC)",
+        description=f"Edited: {args.attribute} x {args.strength:g} ({method}, SYNTHETIC)",
         out_dir=out_path.parent if out_path else None, spacing_mm=loaded.spacing_mm,
         extra_provenance={"attribute": args.attribute, "strength": args.strength, "local": args.local,
                           "source_class": res["source_class"], "side": res["side"],
                           "inversion": f"encoder + {INVERT_ITERS} Adam steps on the decoder feature residual",
-                          "lesion_center_xy_64px": res["center_xy"],
+                          "method": method, "lesion_center_xy_64px": res["center_xy"],
                           "reconstruction_psnr": round(res["psnr"], 2)})
     png = Path(derived.png_path)
     if out_path is not None and out_path.suffix.lower() == ".png" and out_path != png:
@@ -242,18 +317,24 @@ def edit_image(args: EditImageArgs) -> EditImageResult:
 
         shutil.copyfile(png, out_path)
         png = out_path
-    flags = list(prep.flags)
     if res["psnr"] < 28:
         flags.append(Flag(type="warning", detail=f"Inversion is imperfect (PSNR {res['psnr']:.1f} dB); "
                                                  "the edited image may differ beyond the edit."))
     if not res["as_requested"]:
-        flags.append(Flag(type="warning", detail="The independent classifier did not measure a change in the "
+        judge = "segmentation" if args.attribute == "lesion_size" else "classifier"
+        flags.append(Flag(type="warning", detail=f"The independent {judge} did not measure a change in the "
                                                  "requested direction."))
     before, after = res["before"].as_dict(), res["after"].as_dict()
     before["size_mm_raw"], after["size_mm_raw"] = round(res["size_before"], 2), round(res["size_after"], 2)
     unit = UNITS[args.attribute]
-    summary = (f"Edited {args.attribute} by strength {args.strength:g}: measured change {res['change']:+.2f} {unit} "
-               f"(independent classifier); inversion PSNR {res['psnr']:.1f} dB. SYNTHETIC - not for diagnosis.")
+    d0, d1 = res["diameter_before"], res["diameter_after"]
+    if args.attribute == "lesion_size":
+        measured = (f"nodule diameter {d0:.1f} mm -> {d1:.1f} mm ({res['change']:+.1f} mm, segmented independently of "
+                    f"the editing models; classifier estimate {res['size_before']:.1f} -> {res['size_after']:.1f} mm)")
+    else:
+        measured = f"measured change {res['change']:+.2f} {unit} (independent classifier)"
+    summary = (f"Edited {args.attribute} by strength {args.strength:g} ({method}): {measured}; "
+               f"inversion PSNR {res['psnr']:.1f} dB. SYNTHETIC - not for diagnosis.")
     return EditImageResult(
         summary=summary, flags=flags, image=str(png), dicom=str(derived.dicom_path),
         artifacts=[Artifact(kind="png", path=str(png), description="edited image"),
@@ -261,4 +342,5 @@ def edit_image(args: EditImageArgs) -> EditImageResult:
         attribute=args.attribute, strength=args.strength, reconstruction_psnr=round(res["psnr"], 2),
         reconstruction_ssim=round(res["ssim"], 4), attribute_before=before, attribute_after=after,
         measured_change=round(res["change"], 4), measured_change_unit=unit, changed_as_requested=res["as_requested"],
-        edit_area_px=res["area"], inversion_seconds=round(res["inversion_seconds"], 2), checkpoint_sha256=res["sha256"])
+        edit_area_px=res["area"], size_before_mm=None if d0 is None else round(d0, 2),
+        size_after_mm=None if d1 is None else round(d1, 2), inversion_seconds=round(res["inversion_seconds"], 2), checkpoint_sha256=res["sha256"])
