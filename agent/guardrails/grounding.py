@@ -1,9 +1,10 @@
 """Does each factual sentence of an answer trace to a retrieved snippet or a tool output?
 
-Three checks, cheapest first, none of them asking the LLM: every number in the claim must
+Four checks, cheapest first, none of them asking the LLM: every number in the claim must
 occur in the evidence; every named entity (acronyms, capitalised names) must occur in the
-evidence; and the claim must be semantically close (MiniLM cosine similarity) to some
-evidence sentence. A claim failing any check is flagged `ungrounded` with the sentence.
+evidence; the claim must not reverse the evidence sentence closest to it (an antonym or a
+negation, see `contradiction`); and it must be semantically close (MiniLM cosine similarity)
+to some evidence sentence. A claim failing any check is flagged `ungrounded` with the sentence.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from agent.guardrails.contradiction import contradiction
 from tools.schemas import Flag
 
 # Support score a claim needs with its closest evidence unit: the higher of MiniLM cosine
@@ -174,7 +176,14 @@ def check_claim(claim: str, evidence: list[str], evidence_text: str, evidence_nu
     # Support is the closer of meaning (MiniLM cosine) and wording (content-word containment):
     # MiniLM under-rates short factual paraphrases of long evidence sentences.
     cosine = embeddings.similarity([claim], evidence)[0]
-    similarity = float(max(max(float(c), _containment(claim, unit)) for c, unit in zip(cosine, evidence)))
+    scores = [max(float(c), _containment(claim, unit)) for c, unit in zip(cosine, evidence)]
+    best = max(range(len(evidence)), key=scores.__getitem__)
+    similarity = float(scores[best])
+    # The closest evidence sentence decides polarity: a claim that reverses it is not grounded,
+    # however similar the two read.
+    conflict = contradiction(claim, evidence[best])
+    if conflict is not None:
+        return ClaimCheck(claim, False, similarity, f"{conflict} (\"{evidence[best][:120]}\")")
     if similarity < threshold:
         return ClaimCheck(claim, False, similarity,
                           f"no source or tool output says this (closest similarity {similarity:.2f})")

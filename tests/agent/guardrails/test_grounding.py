@@ -46,3 +46,28 @@ def test_stored_threshold_matches_a_fresh_calibration() -> None:
     result = calibrate()
     assert abs(result.threshold - GROUNDING_THRESHOLD) <= 0.03
     assert result.precision >= 0.9 and result.recall >= 0.8
+
+
+DDIM = Snippet(text="DDIM is a way to sample from a diffusion model that is much faster than DDPM sampling and, in its "
+                    "usual setting, fully deterministic. It needs no retraining.",
+               source="knowledge/corpus/ddim.md", title="DDIM", score=0.8)
+
+
+@pytest.mark.parametrize("claim,supported", [
+    ("DDIM is deterministic in its usual setting.", True),
+    ("DDIM is stochastic in its usual setting.", False),
+    ("DDIM sampling is slower than DDPM sampling.", False),
+    ("DDIM needs no retraining.", True),
+    ("DDIM requires retraining.", False),
+])
+def test_a_claim_that_reverses_its_source_is_ungrounded(claim: str, supported: bool) -> None:
+    flags = check_answer(claim, [DDIM], [])
+    assert (flags == []) is supported, (claim, [f.detail for f in flags])
+
+
+def test_contradiction_rules_need_a_shared_subject() -> None:
+    from agent.guardrails.contradiction import contradiction
+
+    assert contradiction("CycleGAN needs unpaired images.", "pix2pix needs training pairs.") is not None
+    assert contradiction("No fracture is seen.", "A fracture of the left wrist is seen.") is not None
+    assert contradiction("The lungs are clear.", "No pneumothorax, the lungs are clear.") is None
