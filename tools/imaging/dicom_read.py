@@ -402,6 +402,9 @@ def _to_loaded(ds: Dataset, pixels: np.ndarray, info: dict[str, Any], path: Path
     if pixels.ndim == 4 or (pixels.ndim == 3 and pixels.shape[-1] != 3):
         meta["frames"] = int(pixels.shape[0])
     meta.update(extra or {})
+    # the lazily built metadata needs only the header: do not keep the raw pixel bytes alive with it
+    for keyword in PIXEL_KEYWORDS:
+        ds.pop(keyword, None)
     return LoadedImage(
         pixels=pixels, modality=_text(ds, MODALITY) or "OT", spacing_mm=spacing, source_path=path,
         source_uid=_text(ds, SOP_INSTANCE_UID) or None, metadata=meta, window=info["window"],
