@@ -443,7 +443,7 @@ def _readable_pixel_measures(seg: Dataset) -> None:
 
 def _try_seg(mask: np.ndarray, ref: Dataset | None, tool: str, model: str, label: str,
              provenance: dict[str, Any], description: str) -> Dataset | None:
-    """A highdicom binary SEG, or None where the source cannot carry one (e.g. no Frame of Reference)."""
+    """A highdicom binary SEG, or None where the source header lacks what the SEG IOD requires."""
     if ref is None:
         return None
     import highdicom as hd
