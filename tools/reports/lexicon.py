@@ -140,7 +140,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                 "smudge*", "blurr* area*", "white spot*"),
     "ground-glass": ("ground-glass", "ground glass", "hazy", "haze"),
     "bronchiectasis": ("bronchiectasis", "widened airways", "airways ~ widened", "damaged airways"),
-    "hyperinflation": ("hyperinflat*", "over-?inflated", "overexpanded", "over-expanded"),
+    "hyperinflation": ("hyperinflat*", "over-?inflated", "overexpanded", "over-expanded", "air trapping",
+                       "trapped air", "air ~ trapped", "too much air ~ lung*", "over-?expansion"),
     "free fluid": ("free fluid", "loose fluid", "small amount of fluid in the pelvis", "pericholecystic fluid",
                    "fluid ~ gallbladder"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
@@ -305,7 +306,8 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
             if not re.match(r"\s+(sides?|lungs?|kidneys?|ovar\w*|breasts?|hips?|knees?|lobes?|adrenals?|"
                             r"lower lobes|upper lobes|bases|apices|hemithoraces|eyes?|ears?|legs?|arms?)\b", after):
                 continue
-        if word == "right" and re.match(r"\s+(now|away|after|here|there)\b", text[m.end():m.end() + 10].lower()):
+        if word == "right" and re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|"
+                                        r"in front|on top|through|up to|into)\b", text[m.end():m.end() + 12].lower()):
             continue
         if word == "left" and re.match(r"\s+(over|behind|in place|alone)\b", text[m.end():m.end() + 12].lower()):
             continue
