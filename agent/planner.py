@@ -23,7 +23,9 @@ from pydantic import ValidationError
 
 from agent.llm.runtime import LLM, get_llm
 from agent.planner_args import (NUMBER_WORDS, condition_phrase, edit_direction, explicit_seed, explicit_steps,
-                                 image_count, mentions_domain, names_a_finding, tidy_condition)
+                                 image_count, mentions_domain, mentions_low_dose, named_attribute, named_generator,
+                                 named_structure, names_a_finding, result_count, target_modality,
+                                 tidy_condition)
 from agent.planner_parse import parse_tool_call
 from agent.prompts import load_prompt
 from agent.text_input import clean_text
@@ -219,7 +221,7 @@ def ground_args(tool: str, args: dict[str, Any], request: str) -> dict[str, Any]
     return kept
 
 
-_QUESTION = re.compile(r"^\W*(how|what|why|when|which|who|where|explain|define|tell me about|is it true|"
+_QUESTION = re.compile(r"^\W*(how|what|why|when|which|who|where|should|explain|define|tell me about|is it true|"
                        r"can you explain|what's|whats|difference)\b", re.IGNORECASE)
 _POINTS_AT_IMAGE = re.compile(r"\b(this|these|that|my|the|attached|uploaded)\s+(image|scan|study|picture|x-?ray|ct|mri?|film|slice|series)\b|\bhere\b|\bin it\b",
                               re.IGNORECASE)
@@ -239,13 +241,6 @@ def is_general_question(text: str) -> bool:
 
 
 _CONTENT = re.compile(r"[a-z0-9]+")
-_EDIT_ATTRIBUTES = (("lesion_presence", re.compile(r"\b(remov\w*|add\w*|insert\w*|without|delet\w*|eras\w*|"
-                                                   r"take \w+ out|get rid)\b", re.IGNORECASE)),
-                    ("severity", re.compile(r"\b(severity|severe|milder|mild|worse|disease|progress\w*)\b", re.IGNORECASE)),
-                    ("lesion_size", re.compile(r"\b(size|bigger|larger|smaller|enlarg\w*|shrink\w*|grow\w*)\b",
-                                               re.IGNORECASE)))
-
-
 def _words_stated(value: str, request: str) -> bool:
     """Whether most content words of a model-written phrase appear in the request."""
     words = [w for w in _CONTENT.findall(value.lower()) if len(w) > 2 or w.isdigit()]
@@ -258,7 +253,24 @@ def _words_stated(value: str, request: str) -> bool:
 def read_from_text(tool: str, args: dict[str, Any], request: str) -> dict[str, Any]:
     """Overrule the model where the request's wording is unambiguous (counts, seeds, findings, direction)."""
     args = dict(args)
+    if tool == "search_knowledge":
+        k = result_count(request)
+        if k is not None:
+            args["k"] = k
+    elif tool == "segment_image":
+        target = args.get("target")
+        named = named_structure(request)
+        if named and not (isinstance(target, str) and _words_stated(target, request)):
+            args["target"] = named  # the model renamed the structure ("nodule" -> "lesion")
+    elif tool == "describe_image":
+        # The user's own question, not the model's paraphrase of it (names and dates masked).
+        from agent.guardrails import mask_phi
+
+        args["question"] = mask_phi(request)[0].strip()
     if tool == "generate_images":
+        generator = named_generator(request)
+        if generator is not None:
+            args["model"] = generator
         for key, reader in (("seed", explicit_seed), ("steps", explicit_steps), ("n", image_count)):
             value = reader(request)
             if value is not None:
@@ -274,12 +286,8 @@ def read_from_text(tool: str, args: dict[str, Any], request: str) -> dict[str, A
         else:
             args.pop("condition", None)
     elif tool == "edit_image":
-        attribute = str(args.get("attribute", "")).strip().lower().replace(" ", "_")
-        if attribute not in {name for name, _ in _EDIT_ATTRIBUTES}:
-            inferred = next((name for name, words in _EDIT_ATTRIBUTES if words.search(request)), None)
-            if inferred:
-                args["attribute"] = inferred
-        else:
+        attribute = named_attribute(request) or str(args.get("attribute", "")).strip().lower().replace(" ", "_")
+        if attribute:
             args["attribute"] = attribute
         direction = edit_direction(request)
         strength = args.get("strength")
@@ -434,6 +442,13 @@ def plan(request: str, image: str | None = None, history: list[dict[str, Any]] |
             (tool, args), raw, repaired = retry, retry_raw, True
     if off_topic(tool, text, history_text):
         return Decision(None, {}, raw=raw, repaired=True)
+    if (tool == "translate_modality" and str(args.get("target_modality", "")).upper() == "CT"
+            and mentions_low_dose(text)):
+        # "make this low-dose CT look like a normal-dose one": CT to CT is denoising, not translation.
+        tool, args, repaired = "denoise_image", {}, True
+    if tool == "generate_images" and has_image and target_modality(text):
+        # New images are never made from an attached one: "this ... as a CT" is a translation.
+        tool, args, repaired = "translate_modality", {"target_modality": target_modality(text)}, True
     return _finish(tool, args, text, image, history_text, raw, repaired)
 
 

@@ -58,6 +58,72 @@ _SHRINK = re.compile(r"\b(smaller|shrink\w*|reduce\w*|decrease\w*|less|milder|re
                      r"erase\w*|without|take \w+ out|get rid|improv\w*|regress\w*|lighter)\b", re.IGNORECASE)
 
 
+_GENERATORS = (("vae", re.compile(r"\b(vae|variational auto-?encoder|auto-?encoder)\b", re.IGNORECASE)),
+               ("gan", re.compile(r"\b(gan|adversarial)\b", re.IGNORECASE)),
+               ("ddpm", re.compile(r"\bddpm\b", re.IGNORECASE)),
+               ("ddim", re.compile(r"\bddim\b", re.IGNORECASE)))
+_TOP_K = re.compile(r"\btop[\s\-]*(\d+)\b|\b(\d+)\s+(?:results?|snippets?|sources?|papers?|references?|hits?)\b",
+                    re.IGNORECASE)
+# An edit attribute named outright; the first that matches wins, so naming "severity" or "size"
+# beats the verbs ("increase severity" is a severity edit, not an added lesion).
+_ATTRIBUTES = (("severity", re.compile(r"\b(severity|severe|milder|mild|worse|disease)\b", re.IGNORECASE)),
+               ("lesion_size", re.compile(r"\b(size|sized|bigger|larger|smaller|enlarg\w*|shrink\w*|grow\w*)\b",
+                                          re.IGNORECASE)),
+               ("lesion_presence", re.compile(r"\b(remov\w*|add|adds|adding|insert\w*|without|delet\w*|eras\w*|"
+                                              r"take \w+ out|get rid)\b", re.IGNORECASE)))
+_LOW_DOSE = re.compile(r"\b(low[\s\-]?dose|ldct|noisy|noise|grainy)\b", re.IGNORECASE)
+
+
+def named_generator(text: str) -> str | None:
+    """The generator the request names, when it names exactly one ("with the VAE", "ddpm samples")."""
+    named = [name for name, pattern in _GENERATORS if pattern.search(text)]
+    return named[0] if len(named) == 1 else None
+
+
+def result_count(text: str) -> int | None:
+    """How many search results the request asks for ("top 3", "5 papers")."""
+    match = _TOP_K.search(text)
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def named_attribute(text: str) -> str | None:
+    """The edit attribute the request names or implies (severity, lesion size, lesion presence)."""
+    return next((name for name, pattern in _ATTRIBUTES if pattern.search(text)), None)
+
+
+_AS_MODALITY = re.compile(r"\b(?:as|into|to)\s+(?:an?\s+)?(?:synthetic\s+|pseudo-?\s*)?(ct|mr|mri)\b(?!\s*(?:scan|image)s\b)",
+                          re.IGNORECASE)
+
+
+def target_modality(text: str) -> str | None:
+    """The modality an image should become ("what would this look like as a CT"), if the text says."""
+    match = _AS_MODALITY.search(text)
+    if not match:
+        return None
+    return "MR" if match.group(1).lower() in {"mr", "mri"} else "CT"
+
+
+_HEALTHY = re.compile(r"\b(healthy|normal|lesion-free|nodule-free|disease-free)\b", re.IGNORECASE)
+_STRUCTURE = re.compile(
+    r"\b((?:(?:left|right|upper|lower|l|r)\s+){0,2}(?:lungs?|heart|liver|kidneys?|spleen|aorta|spine|vertebra|"
+    r"brain|ventricles?|bladder|prostate|pancreas|stomach|bones?|ribs?|trachea|nodules?|lesions?|mass|tumou?r|"
+    r"effusion|pneumothorax))\b", re.IGNORECASE)
+
+
+def named_structure(text: str) -> str | None:
+    """The structure a segmentation request names ("the left lung", "the nodule"), if any."""
+    match = _STRUCTURE.search(text)
+    if not match:
+        return None
+    words = match.group(1).lower().split()
+    sides = {"l": "left", "r": "right"}
+    return " ".join(sides.get(w, w) for w in words)
+
+
+def mentions_low_dose(text: str) -> bool:
+    return bool(_LOW_DOSE.search(text))
+
+
 def _as_count(token: str) -> int | None:
     token = token.lower()
     if token.isdigit():
@@ -109,7 +175,8 @@ def condition_phrase(text: str) -> str | None:
         phrase = _TRAILING_FILLER.sub("", _LEADING_FILLER.sub("", phrase.strip())).strip()
         if names_a_finding(phrase):
             return tidy_condition(phrase)
-    return None
+    healthy = _HEALTHY.search(text)  # "a single healthy chest image"
+    return healthy.group(1).lower() if healthy else None
 
 
 def names_a_finding(phrase: str) -> bool:

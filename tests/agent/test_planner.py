@@ -203,3 +203,48 @@ def test_off_topic_requests_get_no_tool(fake_llm, request_text, tool):
 def test_in_domain_requests_keep_their_tool(fake_llm, request_text, tool):
     fake_llm(lambda r: {"tool": tool, "args": {"query": "x"} if tool == "search_knowledge" else {}})
     assert plan(request_text).tool == tool
+
+
+def test_named_generator_and_result_count_come_from_the_text(fake_llm):
+    fake_llm(lambda r: {"tool": "generate_images", "args": {"model": "gan", "n": 4}})
+    assert plan("generate 4 ddpm samples of a nodule").args["model"] == "ddpm"
+    assert "model" not in plan("generate 4 samples of a nodule").args  # none named: the tool's default
+    fake_llm(lambda r: {"tool": "search_knowledge", "args": {"query": "compressed sensing MRI"}})
+    assert plan("look up papers on compressed sensing MRI, top 3").args == {"query": "compressed sensing MRI", "k": 3}
+
+
+def test_named_edit_attribute_beats_the_model(fake_llm):
+    fake_llm(lambda r: {"tool": "edit_image", "args": {"attribute": "lesion_presence", "strength": 2}})
+    assert plan("edit this image to increase severity by 2", image="img-1").args == {
+        "image": "img-1", "attribute": "severity", "strength": 2.0}
+
+
+def test_describe_question_is_the_users_own(fake_llm):
+    fake_llm(lambda r: {"tool": "describe_image", "args": {"question": "what is the size of the lesion?"}})
+    assert plan("how large is the lesion in this image?", image="img-1").args["question"] == \
+        "how large is the lesion in this image?"
+
+
+def test_low_dose_ct_to_ct_is_denoising(fake_llm):
+    fake_llm(lambda r: {"tool": "translate_modality", "args": {"target_modality": "CT"}})
+    assert plan("make this low dose ct look like a normal dose one", image="img-1").tool == "denoise_image"
+    assert plan("turn this MR into a synthetic CT", image="img-1").tool == "translate_modality"
+
+
+def test_treatment_question_about_a_patient_is_not_a_literature_search(fake_llm):
+    fake_llm(lambda r: {"tool": "search_knowledge", "args": {"query": "fever antibiotic"}})
+    assert plan("my patient has a fever, which antibiotic do I start?").tool is None
+
+
+def test_an_attached_image_as_another_modality_is_a_translation(fake_llm):
+    fake_llm(lambda r: {"tool": "generate_images", "args": {"n": 1}})
+    decision = plan("what would this look like as a CT? generate it", image="img-1")
+    assert decision.to_dict() == {"tool": "translate_modality", "args": {"image": "img-1", "target_modality": "CT"}}
+    assert plan("generate 2 chest x-rays").tool == "generate_images"  # no image: really new images
+
+
+def test_segment_target_keeps_the_users_word(fake_llm):
+    fake_llm(lambda r: {"tool": "segment_image", "args": {"target": "lesion"}})
+    assert plan("can you draw a mask around the nodule?", image="img-1").args["target"] == "nodule"
+    fake_llm(lambda r: {"tool": "segment_image", "args": {"target": "right kidney"}})
+    assert plan("seg R kidney", image="img-1").args["target"] == "right kidney"

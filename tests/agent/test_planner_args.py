@@ -80,3 +80,7 @@ def test_everyday_questions_are_not_in_the_domain():
     assert len(questions) > 20
     assert [q for q in questions if mentions_domain(q)] == []
     assert not mentions_domain("write me a haiku about autumn")
+
+
+def test_healthy_needs_no_connector():
+    assert condition_phrase("synthesize a single healthy chest image") == "healthy"
