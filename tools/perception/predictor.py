@@ -1,7 +1,11 @@
 """Prompt -> full-resolution mask with the embedded segmenter: find the extent, then a zoomed pass.
 
 A box gives the extent directly. Points are looked at in windows of several sizes centred on them;
-each proposes an extent, whose box seeds a zoomed pass, and the jointly most confident one wins.
+each window's candidate masks come with predicted IoUs that count any part of the structure
+beyond the window as missed (that is how the model was trained), so a window that cuts the
+structure off scores low. The smallest window holding a confident candidate (predicted IoU >=
+CONFIDENT_IOU) wins, best candidate first, as it sees the structure at the highest resolution;
+without one, the most confident candidate of any window. Its box then seeds the zoomed pass.
 
 Encoder outputs are cached per (pixels, window), so a further prompt on the same image reuses the
 whole-image embedding, and a prompt in the same window reuses that window's embedding too.
@@ -18,9 +22,11 @@ from tools.perception.cache import EmbeddingCache
 from tools.perception.preprocess import pixel_hash
 from tools.perception.prompting import Prompt
 from tools.perception.tinysam import BOX_BR, BOX_TL, TinySam
-from tools.perception.zoom import Crop, extract, paste
+from tools.perception.zoom import POINT_WINDOW_FRACTIONS, Crop, extract, paste
 
-WINDOW_FRACTIONS = (0.15, 0.3, 0.6, 1.0)  # windows tried around a point, as shares of the longer side
+WINDOW_FRACTIONS = POINT_WINDOW_FRACTIONS  # windows tried around a point, as shares of the longer side
+# A window candidate this confident is the structure under the click (chosen on validation phantoms).
+CONFIDENT_IOU = 0.5
 
 
 @dataclass
@@ -47,7 +53,9 @@ class TinySamPredictor:
 
         return self.cache.get_or_compute(self.model_key, f"{image_key}@{crop.key()}", compute)
 
-    def _decode(self, image: np.ndarray, image_key: str, crop: Crop, prompt: Prompt, multimask: bool):
+    def _decode_all(self, image: np.ndarray, image_key: str, crop: Crop, prompt: Prompt,
+                    tokens: list[int]) -> list[tuple[torch.Tensor, float]]:
+        """Crop-frame mask logits and predicted IoU for each of the decoder's mask `tokens`."""
         size = self.model.cfg.image_size
         coords, labels = [crop.to_crop(prompt.points, size).reshape(-1, 2)], [prompt.labels.reshape(-1)]
         if prompt.box is not None:
@@ -58,41 +66,45 @@ class TinySamPredictor:
         lab = torch.from_numpy(np.concatenate(labels).astype(np.int64))[None].to(self.device)
         with torch.no_grad():
             masks, iou = self.model.decode(self._features(image, image_key, crop), points, lab)
-        index = int(iou[0, 1:].argmax()) + 1 if multimask else 0
-        return masks[0, index].cpu(), float(iou[0, index].clamp(0, 1))
+        return [(masks[0, k].cpu(), float(iou[0, k].clamp(0, 1))) for k in tokens]
 
-    def _point_candidates(self, image: np.ndarray, key: str, prompt: Prompt) -> list[tuple[float, np.ndarray, float]]:
-        """(window score, box, window score) of the structure under the points, one per window size."""
+    def _decode(self, image: np.ndarray, image_key: str, crop: Crop, prompt: Prompt, multimask: bool):
+        """The single mask (token 0), or the best-scoring of the three candidates for a lone point."""
+        found = self._decode_all(image, image_key, crop, prompt, [1, 2, 3] if multimask else [0])
+        return max(found, key=lambda item: item[1])
+
+    def _point_candidates(self, image: np.ndarray, key: str, prompt: Prompt) -> list[list[tuple[float, np.ndarray]]]:
+        """Per window, smallest first: (predicted IoU, box) of each non-empty candidate mask."""
         height, width = image.shape
         cx, cy = prompt.positive_points.mean(axis=0)
         longest = max(height, width)
-        found = []
+        tokens = [1, 2, 3] if prompt.kind == "point" else [0]
+        windows = []
         for fraction in WINDOW_FRACTIONS:
             crop = Crop(float(cx) + 0.5, float(cy) + 0.5, fraction * longest) if fraction < 1 else Crop.whole(height, width)
-            logits, score = self._decode(image, key, crop, prompt, multimask=prompt.kind == "point")
-            mask = paste(logits, crop, height, width) > 0
-            if mask.any():
-                rows, cols = np.nonzero(mask)
-                found.append((score, np.array([cols.min(), rows.min(), cols.max(), rows.max()], np.float32)))
-        return found
+            found = []
+            for logits, score in self._decode_all(image, key, crop, prompt, tokens):
+                mask = paste(logits, crop, height, width) > 0
+                if mask.any():
+                    rows, cols = np.nonzero(mask)
+                    found.append((score, np.array([cols.min(), rows.min(), cols.max(), rows.max()], np.float32)))
+            windows.append(found)
+        return windows
 
     def predict(self, image: np.ndarray, prompt: Prompt) -> Prediction:
         height, width = image.shape
         key = pixel_hash(image)
         if prompt.box is not None:
             return self._refine(image, key, prompt, prompt.box)
-        # Points only: each window proposes an extent; keep the one whose window and zoomed passes
-        # are jointly most confident (predicted IoUs), as SAM picks among its candidate masks.
-        best: Prediction | None = None
-        best_value = -1.0
-        for window_score, box in self._point_candidates(image, key, prompt):
-            candidate = self._refine(image, key, prompt, box)
-            value = window_score * candidate.score
-            if value > best_value:
-                best, best_value = Prediction(candidate.logits, candidate.score, window_score), value
-        if best is None:
+        # Points only: the extent comes from the smallest window with a confident candidate.
+        windows = self._point_candidates(image, key, prompt)
+        everything = [c for found in windows for c in found]
+        if not everything:
             return Prediction(np.full((height, width), -20.0, np.float32), 0.0, 0.0)
-        return best
+        confident = next((found for found in windows if any(s >= CONFIDENT_IOU for s, _ in found)), everything)
+        window_score, box = max(confident, key=lambda item: item[0])
+        refined = self._refine(image, key, prompt, box)
+        return Prediction(refined.logits, refined.score, window_score)
 
     def _refine(self, image: np.ndarray, key: str, prompt: Prompt, box: np.ndarray) -> Prediction:
         height, width = image.shape

@@ -4,6 +4,15 @@ Prompts are sampled from ground-truth phantom masks the way SAM was trained: a j
 sometimes loosened) box, one point inside the structure (multimask: the loss takes the best of
 three candidates), or several positive and negative points, with or without a box. Loss: focal +
 Dice on the mask, MSE between predicted and actual IoU (the confidence the tool reports).
+
+A lone click is seen the way the tool looks at it: in windows centred on the click (see
+`zoom.POINT_WINDOW_FRACTIONS`) as well as in the whole image. The IoU target counts the part of
+the structure outside the view as missed, so a window that cuts a structure off predicts a low
+IoU and the tool's choice among windows and candidates (highest predicted IoU) favours the view
+that holds the whole structure. Lone clicks are drawn as people place them (and as interactive
+segmentation is evaluated, the first click at the point deepest inside the object): many near the
+structure's centre, the rest anywhere inside it, edges included. A click in the middle of a nodule
+then most often means the nodule, not the lung around it, and the IoU head learns that.
 Reproducible by seed; the log goes next to the checkpoint.
 """
 
@@ -21,11 +30,15 @@ from tools.perception.augment import random_intensity
 from tools.perception.checkpoints import CHECKPOINT_DIR, save_checkpoint
 from tools.perception.phantom_data import build_segmentation_set
 from tools.perception.tinysam import BOX_BR, BOX_TL, NEG_LABEL, PAD_LABEL, POS_LABEL, TinySam, TinySamConfig
-from tools.perception.zoom import MIN_CROP_FRACTION
+from tools.perception.zoom import MIN_CROP_FRACTION, POINT_WINDOW_FRACTIONS
 
 NAME = "tiny_sam"
 MAX_POINTS = 4  # + 2 box corners = 6 prompt tokens per sample
 STRUCTURE_WEIGHT = {"nodule": 3.0, "lesion": 3.0, "ventricles": 1.5, "effusion": 1.5}
+CENTRED_SHARE = 0.6  # share of lone clicks seen in a click-centred window rather than the whole image
+EDGE_CLICK_SHARE = 0.25  # share of clicks anywhere in the structure, edges included
+CENTRAL_CLICK_SHARE = 0.45  # share of lone clicks near the structure's deepest point (else well inside)
+CENTRAL_DEPTH = 0.7  # "near the deepest point": at least this share of the maximum depth
 
 
 def _bbox(masks: torch.Tensor) -> torch.Tensor:
@@ -52,14 +65,33 @@ def _sample_pixel(region: torch.Tensor, gen: torch.Generator) -> tuple[torch.Ten
     return xy, ok
 
 
-def sample_prompts(masks: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """-> points (B, 6, 2), labels (B, 6), multimask (B,) for a batch of (B, S, S) masks."""
+# Prompt kinds by uniform draw: [0, BOX) box, [BOX, ONE_POINT) one point, [ONE_POINT, POINTS) several
+# points, the rest box + points. A lone click, the most ambiguous prompt, gets the largest share.
+KIND_BOX, KIND_ONE_POINT, KIND_POINTS = 0.3, 0.7, 0.85
+
+
+def sample_kinds(b: int, gen: torch.Generator, device: str | torch.device = "cpu") -> torch.Tensor:
+    """Uniform draws that pick each sample's prompt kind (see KIND_*)."""
+    return torch.rand(b, generator=gen, device=device)
+
+
+def is_one_point(kind: torch.Tensor) -> torch.Tensor:
+    return (kind >= KIND_BOX) & (kind < KIND_ONE_POINT)
+
+
+def sample_prompts(masks: torch.Tensor, gen: torch.Generator, kind: torch.Tensor | None = None,
+                   clicks: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """-> points (B, 6, 2), labels (B, 6), multimask (B,) for a batch of (B, S, S) masks.
+
+    `kind` (from `sample_kinds`) fixes each sample's prompt kind; `clicks` (B, 2), where given,
+    are the lone clicks already drawn (in view pixels) for the one-point samples.
+    """
     b, s, _ = masks.shape
     device = masks.device
     r = lambda: torch.rand(b, generator=gen, device=device)  # noqa: E731
-    kind = r()  # <0.35 box, <0.65 one point, <0.85 points, else box + points
-    use_box = (kind < 0.35) | (kind >= 0.85)
-    one_point = (kind >= 0.35) & (kind < 0.65)
+    kind = sample_kinds(b, gen, device) if kind is None else kind
+    use_box = (kind < KIND_BOX) | (kind >= KIND_POINTS)
+    one_point = is_one_point(kind)
     points = torch.zeros(b, MAX_POINTS + 2, 2, device=device)
     labels = torch.full((b, MAX_POINTS + 2), PAD_LABEL, device=device, dtype=torch.long)
 
@@ -77,6 +109,7 @@ def sample_prompts(masks: torch.Tensor, gen: torch.Generator) -> tuple[torch.Ten
 
     eroded = -F.max_pool2d(-masks.float()[:, None], 5, 1, 2)[:, 0] > 0.5
     inner = torch.where(eroded.view(b, -1).any(1)[:, None, None], eroded, masks)
+    inner = torch.where((r() < EDGE_CLICK_SHARE)[:, None, None], masks, inner)  # clicks near edges too
     reach = s // 8  # negatives come from a band around the structure (separable dilation: cheap)
     near = F.max_pool2d(masks.float()[:, None], (1, 2 * reach + 1), 1, (0, reach))
     near = F.max_pool2d(near, (2 * reach + 1, 1), 1, (reach, 0))[:, 0] > 0.5
@@ -84,10 +117,13 @@ def sample_prompts(masks: torch.Tensor, gen: torch.Generator) -> tuple[torch.Ten
     n_pos = torch.where(one_point, 1, 1 + (r() * 2).long())  # 1..2 positives when several
     n_neg = torch.where(one_point, 0, (r() * 3).long())  # 0..2 negatives
     n_neg = torch.where(~use_box & ~one_point & (n_pos + n_neg < 2), torch.ones_like(n_neg), n_neg)
-    n_neg = torch.where(use_box & (kind < 0.35), torch.zeros_like(n_neg), n_neg)
-    n_pos = torch.where(use_box & (kind < 0.35), torch.zeros_like(n_pos), n_pos)
+    n_neg = torch.where(kind < KIND_BOX, torch.zeros_like(n_neg), n_neg)
+    n_pos = torch.where(kind < KIND_BOX, torch.zeros_like(n_pos), n_pos)
     for slot in range(MAX_POINTS):
         pos_xy, pos_ok = _sample_pixel(inner, gen)
+        if slot == 0 and clicks is not None:  # the lone click drawn with its view
+            pos_xy = torch.where(one_point[:, None], clicks, pos_xy)
+            pos_ok = pos_ok | one_point
         neg_xy, neg_ok = _sample_pixel(outside, gen)
         is_pos = slot < n_pos
         is_neg = (slot >= n_pos) & (slot < n_pos + n_neg)
@@ -110,12 +146,67 @@ def mask_losses(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return 20 * focal + dice
 
 
-def _iou(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def _iou(logits: torch.Tensor, target: torch.Tensor, outside: torch.Tensor | None = None) -> torch.Tensor:
+    """IoU per sample and mask; `outside` (B,) is structure area beyond the view, counted as missed."""
     pred = logits > 0
     t = target.expand_as(pred)
     inter = (pred & t).sum((2, 3)).float()
     union = (pred | t).sum((2, 3)).float()
+    if outside is not None:
+        union = union + outside[:, None]
     return inter / union.clamp(min=1)
+
+
+def depth_map(masks: torch.Tensor, max_depth: int = 32) -> torch.Tensor:
+    """How many 3x3 erosions each pixel of (B, S, S) masks survives: a cheap distance to the edge."""
+    current = masks.float()[:, None]
+    depth = torch.zeros_like(current)
+    for _ in range(max_depth):
+        depth = depth + current
+        current = -F.max_pool2d(-current, 3, 1, 1)
+        if not current.any():
+            break
+    return depth[:, 0]
+
+
+def sample_clicks(masks: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A lone click (B, 2) per mask: near the deepest point, well inside, or anywhere inside."""
+    n, device = masks.shape[0], masks.device
+    depth = depth_map(masks)
+    peak = depth.flatten(1).amax(1).clamp(min=1)[:, None, None]
+    central = depth >= CENTRAL_DEPTH * peak
+    inner = depth >= 3
+    inner = torch.where(inner.flatten(1).any(1)[:, None, None], inner, masks)
+    u = torch.rand(n, generator=gen, device=device)[:, None, None]
+    region = torch.where(u < CENTRAL_CLICK_SHARE, central,
+                         torch.where(u < CENTRAL_CLICK_SHARE + EDGE_CLICK_SHARE, masks, inner))
+    xy, _ = _sample_pixel(region, gen)
+    return xy
+
+
+def image_to_view(xy: torch.Tensor, theta: torch.Tensor, full: int, size: int) -> torch.Tensor:
+    """Image pixel coordinates (B, 2) -> view pixel coordinates, inverting the view's affine theta."""
+    n = (2 * xy + 1) / full - 1
+    u = torch.linalg.solve(theta[:, :, :2], (n - theta[:, :, 2])[..., None])[..., 0]
+    return ((u + 1) * size - 1) / 2
+
+
+def click_windows(clicks: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
+    """Affine thetas (B, 2, 3) for square windows centred on clicks (B, 2) (x, y pixel indices),
+    of the tool's point-window sizes (shares of the image side, +-10%), slightly rotated, some flipped.
+    The click stays the view's centre pixel whatever the rotation or flip."""
+    b, device = clicks.shape[0], clicks.device
+    r = lambda: torch.rand(b, generator=gen, device=device)  # noqa: E731
+    fractions = torch.tensor(POINT_WINDOW_FRACTIONS[:-1], device=device)
+    pick = (r() * len(fractions)).long().clamp(max=len(fractions) - 1)
+    side = fractions[pick] * size * (1 + 0.1 * (2 * r() - 1))
+    cx, cy = clicks[:, 0] + 0.5, clicks[:, 1] + 0.5  # pixel centres, in edge coordinates
+    angle = (2 * r() - 1) * 0.1
+    flip = torch.where(r() < 0.5, -1.0, 1.0)
+    scale = side / size
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    return torch.stack([torch.stack([cos * flip, -sin, 2 * cx / size - 1], -1),
+                        torch.stack([sin * flip, cos, 2 * cy / size - 1], -1)], 1)
 
 
 def sample_windows(masks: torch.Tensor, gen: torch.Generator, crop_prob: float = 0.65) -> torch.Tensor:
@@ -235,8 +326,14 @@ def _train_step(model, opt, sched, images, masks, data, per_image, mask_weight, 
         picks.extend(rng.choice(candidates, prompts_per_image, replace=True, p=prob))
         owners.extend([image_index] * prompts_per_image)
     y_full = masks[torch.as_tensor(picks, device=device)]
-    theta = sample_windows(y_full, gen, crop_prob=crop_prob)
-    grid = F.affine_grid(theta, (len(picks), 1, size, size), align_corners=False)
+    n, full = len(picks), y_full.shape[-1]
+    kind = sample_kinds(n, gen, device)
+    centred = is_one_point(kind) & (torch.rand(n, generator=gen, device=device) < CENTRED_SHARE)
+    clicks = sample_clicks(y_full, gen)
+    theta = torch.where(centred[:, None, None], click_windows(clicks, full, gen),
+                        sample_windows(y_full, gen, crop_prob=crop_prob))
+    view_clicks = image_to_view(clicks, theta, full, size).clamp(0, size - 1)
+    grid = F.affine_grid(theta, (n, 1, size, size), align_corners=False)
     x = F.grid_sample(images[torch.as_tensor(owners, device=device)][:, None], grid, mode="bilinear",
                       padding_mode="zeros", align_corners=False)
     y = F.grid_sample(y_full[:, None].float(), grid, mode="bilinear", padding_mode="zeros",
@@ -245,13 +342,17 @@ def _train_step(model, opt, sched, images, masks, data, per_image, mask_weight, 
     keep = y.flatten(1).sum(1) >= 3  # a structure that fell outside the view gives no prompt
     if keep.sum() < 2:
         return None
-    x, y = x[keep], y[keep]
-    points, labels, multimask = sample_prompts(y, gen)
+    x, y, kind, view_clicks = x[keep], y[keep], kind[keep], view_clicks[keep]
+    points, labels, multimask = sample_prompts(y, gen, kind=kind, clicks=view_clicks)
     logits, iou_pred = model(x, points, labels)
     target = F.avg_pool2d(y[:, None].float(), 2) >= 0.5  # the decoder predicts at half resolution
+    # Structure area beyond the view, in the decoder's pixels: the view spans `scale` of the image side.
+    scale = theta[keep, :, 0].norm(dim=1)
+    total = y_full[keep].flatten(1).sum(1).float() * (target.shape[-1] / (scale * full)) ** 2
+    outside = (total - target.flatten(1).sum(1).float()).clamp(min=0)
     losses = mask_losses(logits, target)
     mask_loss = torch.where(multimask, losses[:, 1:].min(1).values, losses[:, 0]).mean()
-    iou_loss = F.mse_loss(iou_pred, _iou(logits.detach(), target))
+    iou_loss = F.mse_loss(iou_pred, _iou(logits.detach(), target, outside))
     loss = mask_loss + iou_loss
     opt.zero_grad(set_to_none=True)
     loss.backward()

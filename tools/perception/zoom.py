@@ -17,6 +17,9 @@ import torch.nn.functional as F
 
 CROP_MARGIN = 0.25  # context around the box, as a fraction of its longer side
 MIN_CROP_FRACTION = 0.1  # a crop is never smaller than this share of the image's longer side
+# Windows centred on a lone click, as shares of the image's longer side (1.0: the whole image).
+# Training shows the model the same click-centred views, so its predicted IoUs hold there.
+POINT_WINDOW_FRACTIONS = (0.15, 0.3, 0.6, 1.0)
 
 
 @dataclass(frozen=True)

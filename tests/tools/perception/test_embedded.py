@@ -80,3 +80,27 @@ def test_default_backend_falls_back_to_classical_when_its_checkpoint_is_missing(
     assert backend.name == "classical"
     assert any("radagent train tiny_sam" in w for w in warnings)
     clear_backend_cache()
+
+
+def test_a_click_in_the_middle_of_a_nodule_gives_the_nodule_not_the_lung():
+    """A lone click is ambiguous (nodule or the lung around it); the committed model picks the nodule."""
+    from scipy import ndimage as ndi
+
+    from tools.perception.phantom_data import chest_masks
+    from tools.perception.preprocess import normalize_for_model
+    from tools.phantoms.dataset import phantom_split
+
+    clear_backend_cache()
+    backend, _ = get_backend("default")
+    phantoms = [p for p in phantom_split("chest", "test", 12, size=256) if p.masks["nodule"].sum() >= 40][:3]
+    assert phantoms
+    for phantom in phantoms:
+        image = normalize_for_model(phantom.image, "CR")
+        masks = chest_masks(phantom)
+        nodule = masks["nodule"]
+        y, x = np.unravel_index(int(ndi.distance_transform_edt(nodule).argmax()), nodule.shape)
+        prompt, _ = build_prompt(height=256, width=256, point=(float(x), float(y)))
+        mask = backend.segment(image, prompt).mask
+        assert 2 * (mask & nodule).sum() / (mask.sum() + nodule.sum()) > 0.6
+        lung = masks["left_lung"] | masks["right_lung"]
+        assert mask.sum() < 0.2 * lung.sum()

@@ -65,3 +65,39 @@ def test_losses_are_lower_for_the_right_mask():
     good[:, 1] = -good[:, 1]
     loss = mask_losses(good, target)
     assert loss[0, 0] < loss[0, 1]
+
+
+def test_lone_clicks_fall_inside_and_many_near_the_deepest_point():
+    from tools.perception.train_segmenter import sample_clicks
+
+    masks = torch.zeros(400, 64, 64, dtype=torch.bool)
+    masks[:, 10:50, 20:40] = True  # 40 x 20: the deepest points are the central column band
+    clicks = sample_clicks(masks, torch.Generator().manual_seed(0))
+    x, y = clicks[:, 0], clicks[:, 1]
+    assert ((x >= 20) & (x < 40) & (y >= 10) & (y < 50)).all()
+    central = ((x - 29.5).abs() <= 3) & ((y - 29.5).abs() <= 13)
+    assert 0.35 < central.float().mean() < 0.9  # a large share central, the rest spread out
+    assert ((x == 20) | (x == 39) | (y == 10) | (y == 49)).any()  # some clicks on the edge
+
+
+def test_click_windows_keep_the_click_at_the_view_centre():
+    import torch.nn.functional as F
+
+    from tools.perception.train_segmenter import click_windows, image_to_view, sample_windows
+
+    gen = torch.Generator().manual_seed(1)
+    clicks = torch.tensor([[30.0, 70.0], [90.0, 20.0], [64.0, 64.0]])
+    masks = torch.zeros(3, 128, 128, dtype=torch.bool)
+    masks[:, 10:100, 20:110] = True
+    for theta in (click_windows(clicks, 128, gen), sample_windows(masks, gen)):
+        view = image_to_view(clicks, theta, 128, 64)
+        dots = torch.zeros(3, 1, 128, 128)
+        for i, (x, y) in enumerate(clicks.long().tolist()):
+            dots[i, 0, y - 1: y + 2, x - 1: x + 2] = 1
+        seen = F.grid_sample(dots, F.affine_grid(theta, (3, 1, 64, 64), align_corners=False), align_corners=False)[:, 0]
+        yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+        weight = seen / seen.sum((1, 2), keepdim=True)
+        centroid = torch.stack([(weight * xx).sum((1, 2)), (weight * yy).sum((1, 2))], 1)
+        assert torch.allclose(centroid, view, atol=0.6)
+    assert torch.allclose(image_to_view(clicks, click_windows(clicks, 128, gen), 128, 64), torch.full((3, 2), 31.5), atol=1e-4)
+
