@@ -122,7 +122,7 @@ def _patient_left_is_image_right(loaded) -> bool:
 def _model_facts(sheet: FactSheet, loaded, image: np.ndarray, warnings: list[str]) -> None:
     from tools.perception.analysis import analyse
     from tools.perception.findings import get_findings_model
-    from tools.perception.segment import run_segmentation
+    from tools.perception.segment import run_segmentation, segment_structure
     from tools.perception.targets import locate_lesion, locate_target
 
     prediction = get_findings_model().predict(image)
@@ -145,7 +145,7 @@ def _model_facts(sheet: FactSheet, loaded, image: np.ndarray, warnings: list[str
             sheet.add(f"structure_{name.replace(' ', '_')}", f"The {name} was not found by the structure localiser.",
                       False, "", LOCALISER)
             continue
-        outcome = run_segmentation(image, located.prompt)
+        outcome, _, _ = segment_structure(image, located.prompt, name)
         _area_fact(sheet, f"structure_{name.replace(' ', '_')}", f"The {name}", outcome.mask, spacing, outcome.backend)
 
     analysis = analyse(image, family)

@@ -30,9 +30,15 @@ def segment_image(args: SegmentImageArgs) -> SegmentImageResult:
     gray, warnings = to_grayscale_2d(loaded.pixels, args.slice_index)
     image = normalize_for_model(gray, loaded.modality)
     height, width = image.shape
-    prompt, label, prompt_source, prompt_warnings = _prompt(args, image)
+    prompt, label, prompt_source, prompt_warnings, anatomical = _prompt(args, image)
     warnings += prompt_warnings
-    outcome = run_segmentation(image, prompt, backend=args.backend, checkpoint=args.checkpoint)
+    if anatomical:  # the localiser's box is coarse: fit it to the structure
+        outcome, prompt, rounds = segment_structure(image, prompt, args.target or label, backend=args.backend,
+                                                    checkpoint=args.checkpoint)
+        if rounds > 1:
+            prompt_source += f"; box fitted to the segmented structure in {rounds} rounds"
+    else:
+        outcome = run_segmentation(image, prompt, backend=args.backend, checkpoint=args.checkpoint)
     warnings += outcome.warnings
     mask = outcome.mask
     warnings += quality_warnings(mask, prompt, outcome.score)
@@ -82,18 +88,38 @@ def run_segmentation(image: np.ndarray, prompt: Prompt, *, backend: str | None =
                    out.checkpoint_sha256)
 
 
-def _prompt(args: SegmentImageArgs, image: np.ndarray) -> tuple[Prompt, str, str, list[str]]:
+def segment_structure(image: np.ndarray, prompt: Prompt, target: str, *, backend: str | None = None,
+                      checkpoint: str | None = None) -> tuple[Outcome, Prompt, int]:
+    """A named anatomical structure from the localiser's box, the box fitted to the structure
+    with the segmenter's own masks (`tools.perception.extent`). -> outcome, final box prompt, rounds."""
+    from tools.perception.extent import fit_to_structure
+    from tools.perception.targets import canonical_target
+
+    last: list[Outcome] = []
+
+    def call(box_prompt: Prompt) -> tuple[np.ndarray, float]:
+        last.append(run_segmentation(image, box_prompt, backend=backend, checkpoint=checkpoint))
+        return last[-1].mask, last[-1].score
+
+    one_sided = canonical_target(target)[1] in (("left_lung",), ("right_lung",))
+    fitted = fit_to_structure(image, prompt.box, call, one_sided=one_sided)
+    return last[-1], Prompt(box=fitted.box), fitted.rounds
+
+
+def _prompt(args: SegmentImageArgs, image: np.ndarray) -> tuple[Prompt, str, str, list[str], bool]:
+    """The prompt, its label and source, warnings, and whether it is a localised anatomical structure."""
     height, width = image.shape
     has_prompt = args.point is not None or bool(args.points) or args.box is not None
     if has_prompt or not args.target:
         prompt, warnings = build_prompt(height=height, width=width, point=args.point, points=args.points,
                                         labels=args.labels, box=args.box)
         label = args.target.strip() if args.target else ""
-        return prompt, label, "user prompt", warnings
+        return prompt, label, "user prompt", warnings, False
     from tools.perception.findings import get_findings_model
     from tools.perception.targets import is_lesion_target, locate_lesion, locate_target
 
-    if is_lesion_target(args.target):
+    anatomical = not is_lesion_target(args.target)
+    if not anatomical:
         from tools.perception.analysis import analyse
 
         located = locate_lesion(args.target, analyse(image), height, width)
@@ -102,7 +128,7 @@ def _prompt(args: SegmentImageArgs, image: np.ndarray) -> tuple[Prompt, str, str
     warnings = []
     if located.confidence < 0.7:
         warnings.append(f"The {located.label} was localised with low confidence ({located.confidence:.2f}); check the box.")
-    return located.prompt, located.label, located.source, warnings
+    return located.prompt, located.label, located.source, warnings, anatomical
 
 
 def quality_warnings(mask: np.ndarray, prompt: Prompt, score: float) -> list[str]:

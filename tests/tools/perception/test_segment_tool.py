@@ -103,3 +103,20 @@ def test_cli_segment_prints_json(chest_png):
     assert data["prompt"]["labels"] == [1, 0]
     bad = CliRunner().invoke(app, ["segment", str(path), "--box", "1,2,3", "--json"])
     assert bad.exit_code == 2 and "x0,y0,x1,y1" in bad.output
+
+
+def test_named_lungs_on_the_real_radiograph_cover_each_whole_lung_on_its_side():
+    """The phantom-trained localiser's box is too small on RG1; fitted to the mask, it spans the lung."""
+    from tools.imaging.access import sample_file
+
+    width, height = 1841, 1955
+    left = run_tool("segment_image", {"image": str(sample_file("RG1_UNCR.dcm")), "target": "left lung"})
+    right = run_tool("segment_image", {"image": str(sample_file("RG1_UNCR.dcm")), "target": "right lung"})
+    assert "fitted" in left.prompt_source and left.review == "pending"
+    # PA view: the patient's left lung is on the image right
+    assert left.centroid[0] > 0.6 * width and right.centroid[0] < 0.4 * width
+    for result in (left, right):
+        x0, y0, x1, y1 = result.bbox
+        assert y1 - y0 > 0.5 * height  # apex to base, not the central third the localiser's heat covers
+        assert 0.25 * width < x1 - x0 < 0.45 * width  # one lung, not both
+        assert result.area_px > 0.1 * width * height
