@@ -62,10 +62,17 @@ def routing(quick: bool) -> list[BenchRow]:
     if quick:
         cases = cases[::4]
     score = RoutingScore()
+    times = []
     for case in cases:
-        score.add(case, plan(case["q"], image=case.get("image")).to_dict())
+        started = time.perf_counter()
+        decision = plan(case["q"], image=case.get("image")).to_dict()
+        times.append(time.perf_counter() - started)
+        score.add(case, decision)
     extra = {"errors": score.errors[:40], "n": score.total}
+    t = summarize(times)
     return [
+        BenchRow(SECTION, "plan latency over the routing set", t.median, "s", t.low, t.high,
+                 note=f"{len(times)} requests, warm model; includes retries and re-plans"),
         BenchRow(SECTION, "routing accuracy (tool choice)", score.tool_accuracy, "fraction",
                  target=">= 0.90", passed=score.tool_accuracy >= 0.90, note=f"{score.total} requests", extra=extra),
         BenchRow(SECTION, "argument accuracy (correctly routed)", score.args_accuracy, "fraction",
