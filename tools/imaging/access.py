@@ -70,6 +70,32 @@ def _inside(path: str, root: str) -> bool:
     return path.startswith(prefix)
 
 
+_O_PATH = getattr(os, "O_PATH", None)  # Linux
+
+
+def _resolve(raw: str) -> tuple[str, bool]:
+    """(canonical path with every link resolved, whether it is known to exist).
+
+    On Linux the kernel resolves the path in one open(O_PATH) (a location only: no read, no
+    device or FIFO side effects) and /proc names the result, instead of `os.path.realpath`'s
+    lstat per path component. Anything else, a missing path included, goes the portable way.
+    """
+    expanded = os.path.expanduser(raw)
+    if _O_PATH is not None:
+        try:
+            fd = os.open(expanded, _O_PATH | os.O_CLOEXEC)
+        except OSError:
+            pass  # missing, a link loop, no permission: realpath below gives the path to judge
+        else:
+            try:
+                return os.readlink(f"/proc/self/fd/{fd}"), True
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    return os.path.realpath(expanded), False
+
+
 def check_path(ref: str | Path, *, trusted: bool = False) -> Path:
     """Resolve `ref` (symlinks included) and refuse it unless it lies in an allowed folder.
 
@@ -79,7 +105,7 @@ def check_path(ref: str | Path, *, trusted: bool = False) -> Path:
     if "\x00" in raw:
         raise AccessDeniedError("The path contains a NUL byte.", "Give a plain file path.")
     try:
-        resolved = os.path.realpath(os.path.expanduser(raw))
+        resolved, exists = _resolve(raw)
     except (OSError, RuntimeError, ValueError) as exc:  # symlink loops, unreadable parents
         raise AccessDeniedError(f"The path '{raw}' cannot be resolved: {exc}.", "Give a plain file path.") from exc
     if not trusted and not any(_inside(resolved, root) for root in _allowed_root_strings()):
@@ -89,6 +115,6 @@ def check_path(ref: str | Path, *, trusted: bool = False) -> Path:
             "folder to imaging.allowed_dirs in the settings.",
         )
     path = Path(resolved)
-    if not path.exists():
+    if not exists and not path.exists():
         raise NotFoundError(f"No file or folder at '{raw}'.", "Check the path, or list the workspace ids.")
     return path

@@ -235,3 +235,18 @@ def test_series_with_unusable_positions_is_ordered_by_instance_number(inputs):
     loaded = load_image(folder)
     assert loaded.slice_positions is None
     assert [float(np.median(s)) for s in loaded.pixels] == [10.0, 20.0, 30.0]
+
+
+def test_link_loops_and_fifos_get_a_clear_error_without_blocking(tmp_path, inputs):
+    loop = inputs / "loop.dcm"
+    os.symlink(loop, loop)
+    with pytest.raises((NotFoundError, AccessDeniedError)):
+        load_image(loop)
+    outside_fifo = tmp_path / "pipe.dcm"
+    os.mkfifo(outside_fifo)  # resolving the path must not open it (a FIFO open would block)
+    with pytest.raises(AccessDeniedError):
+        load_image(outside_fifo)
+    inside_fifo = inputs / "pipe.dcm"
+    os.mkfifo(inside_fifo)
+    with pytest.raises(InvalidInputError):
+        load_image(inside_fifo)
