@@ -456,9 +456,9 @@ class OpenAICompatLLM(LLM):
             try:
                 first = next(pieces, None)  # a refused form fails here, before any text is yielded
             except openai.APIStatusError as exc:
-                if exc.status_code in (401, 403, 404, 429):
-                    raise _status_error(exc) from exc
-                continue  # 400/422/500: this server does not speak this form
+                if not _refuses_form(exc):
+                    raise _status_error(exc) from exc  # a real failure (context full, bad model), not the form
+                continue
             except openai.APIConnectionError as exc:
                 raise _connection_error(self.base_url) from exc
             self.schema_form = form
@@ -491,7 +491,9 @@ class OpenAICompatLLM(LLM):
         try:
             response = self._client.chat.completions.create(**request)
             first = True
+            chunks = 0
             for chunk in response:
+                chunks += 1
                 if not chunk.choices:
                     continue
                 text = chunk.choices[0].delta.content or ""
@@ -500,6 +502,11 @@ class OpenAICompatLLM(LLM):
                         stats.prompt_seconds, first = time.perf_counter() - started, False
                     stats.completion_tokens += 1
                     yield text
+            if chunks == 0:  # llama-cpp-python's server reports errors inside a stream this way
+                raise ModelUnavailableError(
+                    f"The language model server at {self.base_url} ended the stream without a reply.",
+                    "Most often the prompt is longer than the server's context (its --n_ctx); "
+                    "check the server's logs.")
         finally:
             stats.total_seconds = time.perf_counter() - started
             self.last_stats = stats
@@ -512,6 +519,14 @@ class OpenAICompatLLM(LLM):
 def _connection_error(base_url: str) -> ModelUnavailableError:
     return ModelUnavailableError(f"Cannot reach the language model server at {base_url}.",
                                  "Start it, or set llm.backend = 'llama_cpp' to run locally.")
+
+
+def _refuses_form(exc: Any) -> bool:
+    """Whether a server error is about the constraint's form (llama-cpp-python answers 500 for that)."""
+    if exc.status_code not in (400, 415, 422, 500):
+        return False
+    text = f"{exc.message} {getattr(exc, 'body', '')}".lower()
+    return any(word in text for word in ("response_format", "json_schema", "json_object", "grammar", "schema"))
 
 
 def _status_error(exc: Any) -> ModelUnavailableError:

@@ -68,7 +68,7 @@ def server_url(tmp_path_factory) -> str:
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "1",
              "--seed", "0", "--verbose", "False"],
             stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
@@ -153,3 +153,11 @@ def test_unreachable_server_is_a_clear_error():
         llm.chat(QUESTION, max_tokens=4)
     with pytest.raises(ModelUnavailableError, match="Cannot reach"):
         llm.chat(QUESTION, max_tokens=4, json_schema={"type": "object"})
+
+
+def test_a_real_server_error_is_not_mistaken_for_an_unsupported_constraint(remote):
+    """A prompt longer than the server's context fails clearly instead of switching constraints off."""
+    too_long = [{"role": "user", "content": "scan " * 5000}]
+    with pytest.raises(ModelUnavailableError, match="without a reply"):
+        remote.chat(too_long, max_tokens=8, json_schema={"type": "object"})
+    assert remote.info()["structured_output"] == "not yet probed"
