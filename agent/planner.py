@@ -241,6 +241,8 @@ def is_general_question(text: str) -> bool:
 
 
 _CONTENT = re.compile(r"[a-z0-9]+")
+
+
 def _words_stated(value: str, request: str) -> bool:
     """Whether most content words of a model-written phrase appear in the request."""
     words = [w for w in _CONTENT.findall(value.lower()) if len(w) > 2 or w.isdigit()]
@@ -267,7 +269,7 @@ def read_from_text(tool: str, args: dict[str, Any], request: str) -> dict[str, A
         from agent.guardrails import mask_phi
 
         args["question"] = mask_phi(request)[0].strip()
-    if tool == "generate_images":
+    elif tool == "generate_images":
         generator = named_generator(request)
         if generator is not None:
             args["model"] = generator
