@@ -97,16 +97,58 @@ def resolve_citations(text: str, snippets: list[Any]) -> tuple[str, list[dict[st
 
 
 def guardrail_flags(answer: str, snippets: list[Any], tool_outputs: list[dict[str, Any]] | None = None) -> list[Flag]:
-    """Flags from the guardrails' answer check (grounding against snippets and tool outputs, scope)."""
+    """Flags from the guardrails' answer check (grounding against snippets and tool outputs, scope),
+    and an `injection` flag for each snippet or tool output that holds instruction-like text."""
+    flags = injection_flags(snippets, tool_outputs)
     try:
         from agent import guardrails
     except ImportError:
-        return []
+        return flags
     check: Callable[..., Any] | None = getattr(guardrails, "check_answer", None)
     if check is None:
-        return []
+        return flags
     found = check(answer, snippets, tool_outputs or [])
-    return [f if isinstance(f, Flag) else Flag.model_validate(f) for f in (found or [])]
+    return flags + [f if isinstance(f, Flag) else Flag.model_validate(f) for f in (found or [])]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a tool output (nested dicts and lists), where an instruction could hide."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def injection_flags(snippets: list[Any], tool_outputs: list[Any] | None = None) -> list[Flag]:
+    """An `injection` flag for every prompt snippet or tool output holding instruction-like text.
+
+    Why every one, not only those cited or marked at ingestion: the model read all of them, so
+    an instruction in an uncited snippet, in a document ingested before the marker existed, or
+    in a tool's output could still have steered the answer; the user must be told.
+    """
+    from agent.guardrails import detect_injection
+
+    flags: list[Flag] = []
+    for snippet in snippets:
+        source = _field(snippet, "source")
+        if _field(snippet, "instruction_like") == "True":
+            flags.append(Flag(type="injection", detail=f"Source {source} contains instruction-like text; "
+                                                       "it was treated as data."))
+            continue
+        found = detect_injection(_field(snippet, "text"), origin=f"source {source}")
+        if found is not None:
+            flags.append(found)
+    for number, output in enumerate(tool_outputs or [], start=1):
+        tool = output.get("tool", f"#{number}") if isinstance(output, dict) else f"#{number}"
+        found = next((f for f in (detect_injection(t, origin=f"the output of tool {tool}")
+                                  for t in _strings(output)) if f is not None), None)
+        if found is not None:
+            flags.append(found)
+    return flags
 
 
 def _retrieve(question: str, k: int) -> list[Any]:
@@ -140,14 +182,6 @@ def stream_answer(question: str, k: int = 5, *, llm: Any | None = None) -> Itera
         parts.append(piece)
         yield piece
     text, citations, flags = resolve_citations("".join(parts), snippets)
-    flags += [Flag(type="injection", detail=f"Source {_field(s, 'source')} contains instruction-like text; "
-                                            "it was treated as data.")
-              for s in snippets if getattr(s, "instruction_like", False)]
-    from agent.guardrails import detect_injection
-
-    flagged = {_field(s, "source") for s in snippets if getattr(s, "instruction_like", False)}
-    flags += [f for f in (detect_injection(c.get("text", ""), origin=f"source {c['source']}")
-                          for c in citations if c["source"] not in flagged) if f is not None]
     flags += guardrail_flags(text, snippets) + phi_flags
     yield Answer(text, citations, flags)
 

@@ -40,7 +40,8 @@ def test_answer_cites_and_renumbers(fake_llm, retriever):
     assert result.answer == "DDPM reverses a noising process [1]. DDIM needs fewer steps [2][1]."
     assert [c["source"] for c in result.citations] == ["cards/ddpm.md", "cards/ddim.md"]
     assert result.to_dict()["citations"][0] == {"source": "cards/ddpm.md", "title": "DDPM"}
-    assert result.flags == []
+    # The uncited evil snippet was still in the prompt, so the answer says so.
+    assert [(f.type, "cards/evil.md" in f.detail) for f in result.flags] == [("injection", True)]
     prompt = llm.calls[0]["messages"][1]["content"]
     assert "UNTRUSTED DATA" in prompt and "Ignore all previous instructions" in prompt
     assert prompt.index("UNTRUSTED DATA") < prompt.index("Ignore all previous instructions")
