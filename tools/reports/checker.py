@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.reports import lexicon, readability
-from tools.reports.statements import Extraction, Measurement, Statement, extract
+from tools.reports.statements import Extraction, Measurement, Statement, extract, extract_measurements
 from tools.schemas import Flag
 
 # Cosine similarity above which an unexplained sentence is taken as a paraphrase of a finding
@@ -65,7 +65,8 @@ def _unexplained(sentences: list[str], extraction: Extraction, known: set[str]) 
 
 
 _NORMAL_OR_NEGATED_RE = re.compile(
-    r"\b(no|not|without|normal|unremarkable|clear|negative|absent|none|nothing|intact|patent)\b|n't\b", re.IGNORECASE)
+    r"\b(no|not|without|(?<!than )normal|unremarkable|clear|negative|absent|none|nothing|intact|patent)\b|n't\b",
+    re.IGNORECASE)
 
 
 def _same_stance(source: str, candidate: str) -> bool:
@@ -74,23 +75,75 @@ def _same_stance(source: str, candidate: str) -> bool:
     return bool(_NORMAL_OR_NEGATED_RE.search(source)) == bool(_NORMAL_OR_NEGATED_RE.search(candidate))
 
 
-def _fallback_match(sources: list[str], candidates: list[str], use_embeddings: bool) -> int | None:
-    """Index of the candidate sentence that paraphrases any source sentence, or None."""
+def _agrees(source: Statement, candidate: str) -> bool:
+    """Whether a candidate sentence could restate the source finding, beyond embedding similarity.
+
+    Cosine similarity ignores what matters most here: "a small cyst on the left ovary" sits close
+    to "both ovaries are normal". So a fallback match must also agree on stance (the finding's own
+    polarity: present vs normal/absent), on side, on numbers, and must not name a different
+    finding; similarity never hides a new finding, a side or a number.
+    """
+    stance = source.polarity == "absent" if source.polarity != "uncertain" else None
+    if stance is not None and stance != bool(_NORMAL_OR_NEGATED_RE.search(candidate)):
+        return False
+    if stance is None and not _same_stance(source.sentence, candidate):
+        return False
+    source_sides = frozenset().union(*(side for _, side in lexicon.find_sides(source.sentence)))
+    candidate_sides = frozenset().union(*(side for _, side in lexicon.find_sides(candidate)))
+    if source_sides and candidate_sides and source_sides != candidate_sides:
+        return False
+    source_numbers, candidate_numbers = extract_measurements(source.sentence), extract_measurements(candidate)
+    if source_numbers and candidate_numbers and not all(
+            any(m.matches(c) for c in candidate_numbers) for m in source_numbers):
+        return False
+    named = {m.concept for m in lexicon.find_findings(candidate)}
+    return not named or any(lexicon.related(source.concept, c) for c in named)
+
+
+def _fallback_match(sources: list[Statement], candidates: list[str], use_embeddings: bool) -> int | None:
+    """Index of the candidate sentence that paraphrases any source statement's sentence, or None."""
     if not use_embeddings or not sources or not candidates:
         return None
     try:
         from agent.guardrails import embeddings
 
-        sims = embeddings.similarity(sources, candidates)
+        sims = embeddings.similarity([s.sentence for s in sources], candidates)
     except Exception:  # noqa: BLE001 - the fallback is optional; the lexicon decision stands
         return None
     for j in [int(k) for k in sims.max(axis=0).argsort()[::-1]]:
         i = int(sims[:, j].argmax())
         if float(sims[i, j]) < FALLBACK_SIMILARITY:
             return None
-        if _same_stance(sources[i], candidates[j]):
+        if _agrees(sources[i], candidates[j]):
             return j
     return None
+
+
+def _glosses(rew: Extraction, matched: set[str]) -> set[str]:
+    """Rewrite concepts that only ever sit in a sentence beside a related, matched concept: a lay
+    gloss ("a slipped disc, a kind of wear and tear"). Said in a sentence of its own, a related
+    concept is a finding of its own ("There is also wear and tear in the small joints")."""
+    out = set()
+    for concept in rew.concepts() - matched:
+        own = [s for s in rew.statements if s.concept == concept]
+        if all(any(o.sentence_index == s.sentence_index and o.concept in matched and lexicon.related(o.concept, concept)
+                   for o in rew.statements) for s in own):
+            out.add(concept)
+    return out
+
+
+# Descriptive concepts: "bigger than normal", "thickened" describe the finding they sit beside.
+_DESCRIPTIVE = frozenset({"dilatation", "thickening"})
+
+
+def _descriptions(rew: Extraction, added: set[str], matched: set[str]) -> set[str]:
+    """Added descriptive concepts whose every mention shares a sentence with a matched finding."""
+    out = set()
+    for concept in added & _DESCRIPTIVE:
+        own = [s for s in rew.statements if s.concept == concept]
+        if all(any(o.sentence_index == s.sentence_index and o.concept in matched for o in rew.statements) for s in own):
+            out.add(concept)
+    return out
 
 
 def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> tuple[
@@ -141,15 +194,16 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
         where = {s.sentence_index for s in orig.statements if s.concept == c}
         if any(s.concept in kept and s.sentence_index in where for s in orig.statements if s.concept != c):
             omitted.discard(c)
-    added = extra - matched_rewrite - unassigned_related
+    added = extra - matched_rewrite - (unassigned_related & _glosses(rew, matched_rewrite))
+    added -= _descriptions(rew, added, matched_rewrite)
     # Embedding fallback for what the lexicon left unexplained on either side.
     for c in sorted(omitted):
-        sources = [s.sentence for s in orig.statements if s.concept == c]
+        sources = [s for s in orig.statements if s.concept == c]
         candidates = _unexplained(rew.sentences, rew, matched_rewrite)
         if _fallback_match(sources, candidates, use_embeddings) is not None:
             omitted.discard(c)
     for e in sorted(added):
-        sources = [s.sentence for s in rew.statements if s.concept == e]
+        sources = [s for s in rew.statements if s.concept == e]
         candidates = _unexplained(orig.sentences, orig, o_concepts - omitted)
         if _fallback_match(sources, candidates, use_embeddings) is not None:
             added.discard(e)
@@ -214,6 +268,21 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     return flags
 
 
+def _new_bone_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
+    """A fracture the rewrite places in a bone the original never names is a second fracture:
+    "a break in the radius ... also a small break in the ulna" pairs with one fracture otherwise."""
+    named = {m.concept for m in lexicon.find_mentions(" ".join(orig.sentences), lexicon.bone_patterns())}
+    flags = []
+    for s in rew.statements:
+        if s.concept != "fracture" or s.polarity != "present":
+            continue
+        new = {m.concept for m in lexicon.find_mentions(s.sentence, lexicon.bone_patterns())} - named
+        if new:
+            flags.append(Flag(type="addition", detail=f"A fracture of the {', '.join(sorted(new))} is not in the "
+                                                      f"original: \"{s.sentence[:160]}\""))
+    return flags
+
+
 def _compare_measurements(orig: list[Measurement], rew: list[Measurement]) -> list[Flag]:
     lost = [m for m in orig if not any(m.matches(r) for r in rew)]
     new = [r for r in rew if not any(r.matches(m) for m in orig)]
@@ -249,6 +318,7 @@ def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool
                                  f"\"{example.sentence[:160]}\""))
     for concept, partners in sorted(pairs.items()):
         flags.extend(_compare_paired(concept, partners, orig, rew))
+    flags.extend(_new_bone_flags(orig, rew))
     new_sides = rew.all_sides - orig.all_sides
     if new_sides and not any(f.type == "laterality" for f in flags):
         flags.append(Flag(type="laterality",

@@ -13,11 +13,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+# Where fluid sits for it to be a pleural effusion: around/on the lung, not in it (oedema).
+_BESIDE = ("(around|surrounding|outside|on|beside|by|near|next to|behind|below|under|underneath|at the (base|bottom) of|"
+           "lining|covering|between)")
+
 # concept -> surface forms (technical first, then lay). Keep concepts distinct: two concepts
 # must not share a form, or an omission of one would be hidden by the other.
 FINDINGS: dict[str, tuple[str, ...]] = {
-    "pleural effusion": ("pleural effusion*", "effusion*", "fluid ~ lung*", "fluid ~ chest",
-                         "fluid ~ lining of the lung*", "fluid collection* ~ lung*", "water ~ lung*",
+    "pleural effusion": ("pleural effusion*", "effusion*", f"fluid ~ {_BESIDE} ~ lung*", f"fluid {_BESIDE} lung*",
+                         "fluid ~ chest",
+                         "fluid ~ lining of the lung*", f"fluid collection* ~ {_BESIDE} ~ lung*", f"water ~ {_BESIDE} ~ lung*",
                          "pleural fluid"),
     "pericardial effusion": ("pericardial effusion*", "fluid ~ heart", "fluid ~ sac ~ heart"),
     "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are|hasn't|isn't|wasn't|haven't|aren't)"
@@ -42,6 +47,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "lesion": ("lesion*", "abnormal area*", "abnormal spot*", "abnormal patch*",
                "(area|spot|patch) ~ (looks|appears|shows up) (bright|dark|darker|brighter|different)"),
     "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
+             "fluid-filled (swelling*|lump*|bubble*|blister*)",
              "fluid filled pocket*", "sac of fluid", "pocket* of fluid", "bubble* of fluid"),
     "fracture": ("fractur*", "broken", "break*", "crack*",
                  "(bone|bones|vertebra*|back|spine|backbone) ~ (squash*|crush*|collapsed|flattened|caved in)",
@@ -73,12 +79,14 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "lymphadenopathy": ("lymphadenopath*", "enlarged lymph (nodes?|glands?)", "lymph (nodes?|glands?) ~~ (enlarged|swollen)",
                         "swollen lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*"),
     "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
-    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver", "fatty"),
+    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver", "fatty", "fat build-?up",
+                  "fatty (change*|infiltrat*)"),
     "cirrhosis": ("cirrho*", "scarred liver", "liver scarring"),
     "aneurysm": ("aneurysm*", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
     "embolism": ("embol*", "blood clot*", "clot*", "thromb*", "dvt"),
     "edema": ("oedema*", "edema*", "swelling", "swollen", "fluid build-?up", "congest*", "puff*",
-              "water retention", "waterlogged"),
+              "water retention", "waterlogged", "fluid (in|inside|within|filling) ~ lung*",
+              "(wet|waterlogged|congested) lung*", "fluid ~ lung tissue", "lung tissue ~ fluid"),
     "hydrocephalus": ("hydrocephal*", "ventriculomegaly", "(fluid|ventricles) (spaces|chambers)? ~~ (enlarged|widened|dilated|swollen)",
                       "enlarged (ventricles|fluid spaces|fluid chambers)", "too much fluid in the brain",
                       "build-?up of fluid in the brain"),
@@ -92,10 +100,12 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                 "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken"),
     "heart strain": ("heart strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
                      "heart ~ strained"),
-    "fat stranding": ("fat stranding", "stranding", "inflamed fat", "fat ~ inflam*", "inflammation ~ fat"),
+    "fat stranding": ("fat stranding", "stranding", "inflamed fat", "fat* ~ (inflam*|irritat*|swollen|hazy|streak*)",
+                      "(inflammation|irritation|swelling|haziness|streaking) (of|in) (the|some)? (fat|fatty tissue)",
+                      "(inflamed|irritated|swollen|hazy|streaky) (fat|fatty tissue)"),
     "plaque": ("plaque*", "atheroma*", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
     "bursitis": ("bursitis", "inflamed bursa", "bursa ~ inflamed", "inflammation of the bursa"),
-    "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "cartilage ~ thinn*",
+    "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "cartilage ~~ (thinn*|worn)",
                            "thinning of the cartilage", "thinned cartilage", "cartilage loss"),
     "extension": ("extraprostatic extension", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
                   "spread (beyond|outside) ~ prostate", "extension (beyond|outside)"),
@@ -125,7 +135,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "fibroid": ("fibroid*", "leiomyoma*", "myoma*", "(non-cancerous|benign|harmless) (muscle )?growth* ~ (womb|uterus)",
                 "(non-cancerous|benign|harmless) muscle (growth*|lump*|swelling*)"),
     "tear": ("tear", "tears", "torn", "rupture*"),
-    "effusion (joint)": ("joint effusion*", "fluid ~ joint", "fluid ~ knee"),
+    "effusion (joint)": ("joint effusion*", "fluid (in|inside|within|into) ~ joint", "fluid (in|inside|within|into) ~ knee",
+                         "joint fluid"),
     "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "spread* ~ cancer", "secondary deposit*",
                    "secondaries", "(cancer|tumou?r) ~ (travelled|moved) ~ (from|elsewhere)"),
     "cancer": ("cancer*", "malignan*", "carcinoma*"),
@@ -154,9 +165,12 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "white matter changes": ("white matter", "small vessel disease", "small-vessel disease",
                              "small blood vessel ~ changes"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline", "pushing on", "pressing on",
+                    "shift* ~ (brain|midline|middle|centre|center)", "(brain|midline|middle|centre|center) ~ (shift*|pushed|moved)",
+                    "push* ~ (brain|midline|middle of|centre of|center of)",
                     "push* to one side", "push* aside", "pushing it to one side", "shifted to one side"),
     "nerve compression": ("nerve root compression", "nerve compression", "compress* ~ nerve*", "nerve* ~ compress*",
-                          "press* on ~ nerve*", "pinch* ~ nerve*", "contacting ~ nerve*", "touch* ~ nerve*",
+                          "press* on ~ nerve*", "pinch* ~ nerve*", "(squeez*|squash*|crush*|trap*) ~ nerve*",
+                          "nerve* ~ (squeez*|squash*|trapped|pinched)", "contacting ~ nerve*", "touch* ~ nerve*",
                           "impinge*", "trapped nerve*", "abut* ~ nerve*"),
     "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed"),
 }
@@ -185,17 +199,33 @@ ANATOMY: dict[str, tuple[str, ...]] = {
     "prostate": ("prostat*",),
 }
 
+# Named bones: a fracture "also in the ulna" is a second finding, though the concept is the same.
+BONES: dict[str, tuple[str, ...]] = {
+    "radius": ("radius", "radial"), "ulna": ("ulna", "ulnar"), "scaphoid": ("scaphoid",),
+    "humerus": ("humer*",), "clavicle": ("clavic*", "collarbone", "collar bone"), "scapula": ("scapul*", "shoulder blade"),
+    "rib": ("rib", "ribs"), "femur": ("femur", "femoral neck", "thigh bone", "thighbone"), "tibia": ("tibia", "tibial", "shin bone", "shinbone"),
+    "fibula": ("fibula", "fibular"), "patella": ("patella*", "kneecap*"), "skull": ("skull", "cranium"),
+    "sternum": ("sternum", "sternal", "breastbone"), "pelvis": ("pelvis", "pelvic bone*"),
+}
+
+
+@lru_cache(maxsize=1)
+def bone_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    return _compile(BONES)
+
+
 # Side words; "both"/"bilateral" mean left and right. Checked on word boundaries.
 SIDES: dict[str, frozenset[str]] = {
     "left": frozenset({"left"}), "right": frozenset({"right"}),
     "bilateral": frozenset({"left", "right"}), "bilaterally": frozenset({"left", "right"}),
     "bibasal": frozenset({"left", "right"}), "bibasilar": frozenset({"left", "right"}),
-    "both": frozenset({"left", "right"}),
+    "both": frozenset({"left", "right"}), "each": frozenset({"left", "right"}),
+    "either": frozenset({"left", "right"}),
 }
 
 # Filler words may be separated by brackets too: "bones in your lower back (L1) have been squashed".
 _GAP = r"(?:[\s,'()-]+[\w'-]+){0,5}?[\s,'()-]+"
-_LONG_GAP = r"(?:[\s,'()-]+[\w'-]+){0,8}?[\s,'()-]+"
+_LONG_GAP = r"(?:[\s,'()-]+[\w'-]+){0,10}?[\s,'()-]+"
 # A side word may sit inside a lay phrase: "fluid around the (left) lung".
 _JOIN = r"\s+(?:(?:left|right|both)\s+)?"
 
@@ -270,13 +300,18 @@ _SPECIFIC_OVER_GENERIC = {"thyroid nodule": "nodule", "pericardial effusion": "p
                           "effusion (joint)": "pleural effusion", "ground-glass": "opacity"}
 
 
+# Umbrella concepts that give way to any overlapping specific one: in "heart looks bigger than it
+# should" the finding is cardiomegaly, whatever the longer "bigger than it should" matched.
+_YIELDING = frozenset({"dilatation", "thickening", "opacity"})
+
+
 def find_mentions(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[Mention]:
     """All non-overlapping concept mentions, longest match first so "kidney stone" beats "stone"."""
     found: list[Mention] = []
     for concept, pattern in patterns:
         for m in pattern.finditer(text):
             found.append(Mention(concept, m.start(), m.end(), m.group(0)))
-    found.sort(key=lambda m: (-(m.end - m.start), m.start))
+    found.sort(key=lambda m: (m.concept in _YIELDING, -(m.end - m.start), m.start))
     taken: list[Mention] = []
     for m in found:
         if any(m.start < t.end and t.start < m.end for t in taken):
@@ -293,7 +328,8 @@ def find_anatomy(text: str) -> list[Mention]:
     return find_mentions(text, anatomy_patterns())
 
 
-_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bibasal|bibasilar|both)(?![\w])(?!-(?!sided))", re.IGNORECASE)
+_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bibasal|bibasilar|both|each|either)(?![\w])(?!-(?!sided))",
+                      re.IGNORECASE)
 
 
 def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
@@ -301,7 +337,7 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
     out = []
     for m in _SIDE_RE.finditer(text):
         word = m.group(1).lower()
-        if word == "both":
+        if word in ("both", "each", "either"):
             after = text[m.end():m.end() + 30].lower()
             if not re.match(r"\s+(sides?|lungs?|kidneys?|ovar\w*|breasts?|hips?|knees?|lobes?|adrenals?|"
                             r"lower lobes|upper lobes|bases|apices|hemithoraces|eyes?|ears?|legs?|arms?)\b", after):
@@ -351,7 +387,8 @@ RELATED: tuple[frozenset[str], ...] = (
 # Words that state a finding's absence on their own: "ACL intact" = no tear; "vein patent" = no clot.
 ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
     "tear": ("intact",),
-    "embolism": ("patent", "compressible"),
+    "embolism": ("patent", "compressible",
+                 r"(?:veins?|arter(?:y|ies)|vessels?)\W+(?:[\w']+\W+){0,5}?(?:open|unblocked|clear of clots?)"),
     # Positive wording of "not displaced" / "not dislocated", told apart by what is lined up.
     "displacement": (r"(?:pieces|fragments|ends|bones?)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"
                      r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|"
@@ -359,9 +396,19 @@ ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
     "dislocation": (r"(?:joints?|mortise)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"
                     r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|congruent)",
                     r"congruent"),
-    "hydrocephalus": (r"(?:fluid (?:spaces|chambers)|ventricles)\W+(?:\w+\W+){0,4}?normal(?: in)? size",),
+    "hydrocephalus": (r"(?:fluid(?:-filled)? (?:spaces|chambers|cavities)|ventricles)\W+(?:[\w']+\W+){0,9}?"
+                      r"(?:normal(?:[ -]sized?| in size)?|not (?:enlarged|widened|swollen|dilated))",
+                      r"normal[ -]sized? (?:fluid(?:-filled)? (?:spaces|chambers|cavities)|ventricles)"),
 }
 
+
+# "Lymph nodes look normal in size", "normal-sized lymph nodes": an organ-specific
+# enlargement stated as absent without a negation trigger.
+_ENLARGEMENT_OF = {"lymphadenopathy": r"lymph (?:nodes?|glands?)|glands"}
+for _concept, _organ in _ENLARGEMENT_OF.items():
+    ABSENCE_FORMS[_concept] = ABSENCE_FORMS.get(_concept, ()) + (
+        rf"(?:{_organ})\W+(?:[\w']+\W+){{0,5}}?(?:a |of )?normal(?:[ -]sized?| in size| size)",
+        rf"(?:{_organ}) size\W+(?:[\w']+\W+){{0,2}}?(?:normal|within normal limits)", rf"normal[ -]sized? (?:{_organ})")
 
 # Umbrella words a report pairs with a specific diagnosis in one sentence ("echogenic lesion,
 # likely haemangioma"); a rewrite that keeps the diagnosis has not dropped the umbrella word.

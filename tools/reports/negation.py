@@ -24,7 +24,8 @@ _PSEUDO = (
     r"not (?:yet )?(?:clear|known|certain|sure) (?:what|exactly what)", r"cannot (?:yet )?tell (?:yet )?what",
     r"can't (?:yet )?tell what", r"indeterminate",
     # lay forms of a finding that contain a negating word themselves
-    r"not fully (?:inflated|expanded|open)", r"non-?(?:cancerous|displaced|obstructing|obstructive|enhancing)",
+    r"not fully (?:inflated|expanded|open)",
+    r"(?:not|isn't|aren't|can't|cannot|can not|unable to) (?:draining|emptying|drain|empty)(?: (?:well|properly|freely|fully|completely|normally))?", r"non-?(?:cancerous|displaced|obstructing|obstructive|enhancing)",
     # how the study was done, not what it found ("CT without contrast shows a 4 mm nodule")
     r"(?:with and |and )?without (?:(?:the |a |any |iv |intravenous |oral )?(?:contrast|dye|gadolinium|sedation|"
     r"an(?:a)?esthe\w*|injection)(?: dye| agent| medium| material| injection)?)",
@@ -144,6 +145,9 @@ _LIST_GAP_RE = re.compile(r"^[\s,/(]*(?:(?:\w+[\s,]+){0,3}?(?:or|nor|and|and/or)
                           re.IGNORECASE)
 
 
+_NOUN_PHRASE_JOIN_RE = re.compile(r"^\s+(?:of|from|with|containing)(?:\s+(?:the|a|an|some|any))?\s+$", re.IGNORECASE)
+
+
 def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int, int]]) -> tuple[int, int]:
     """Shorten a pre-trigger scope after the first finding not joined to the previous by a list."""
     start, end = span
@@ -151,6 +155,8 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
     for prev, cur in zip(inside, inside[1:]):
         gap = text[prev[1]:cur[0]]
         if "(" in gap and len(gap) < 6:  # an explanation in brackets: "no pneumothorax (air leak)"
+            continue
+        if _NOUN_PHRASE_JOIN_RE.match(gap):  # one noun phrase: "no patch of infection"
             continue
         if not _LIST_GAP_RE.match(gap) or ("," not in gap and not re.search(r"\b(or|nor|and)\b", gap)):
             return (start, prev[1])

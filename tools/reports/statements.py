@@ -83,7 +83,7 @@ _RECOMMEND_RE = re.compile(
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
-    r"see (?:a|your) (?:specialist|doctor))",
+    r"see (?:a|your) (?:specialist|doctor)|next steps?\b|the plan is\b|plan:)",
     re.IGNORECASE)
 MAX_SENTENCE_CHARS = 600
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=:)\s+(?=[A-Z])")
@@ -246,6 +246,11 @@ def _absence_mentions(sentence: str) -> list[lexicon.Mention]:
     return out
 
 
+# "normal" inside a matched phrase states the finding is absent, unless it is the yardstick of
+# a comparison ("thicker than normal", "above normal").
+_NORMAL_INSIDE_RE = re.compile(r"(?<!than )(?<!above )(?<!beyond )(?<!of )\b(?:normal|usual|healthy)\b", re.IGNORECASE)
+
+
 def _hedge_glosses(statements: list[Statement]) -> None:
     """A hedge covers its own gloss: in "probably a haemangioma, a harmless cluster of blood
     vessels" both mentions are uncertain, though the comma ends the hedge's scope."""
@@ -273,6 +278,8 @@ def extract(text: str) -> Extraction:
                 polarity = "present" if polarity == "absent" else "absent"
             elif re.match(r"(?:non-?|un)(?:obstruct|displac)", mention.surface, re.IGNORECASE):
                 polarity = "absent"
+            elif polarity == "present" and _NORMAL_INSIDE_RE.search(mention.surface):
+                polarity = "absent"  # "its wall is a normal thickness": the measure is named as normal
             result.statements.append(Statement(
                 concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,
                 polarity=polarity, sides=side, anatomy=anatomy,

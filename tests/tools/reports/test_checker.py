@@ -136,3 +136,54 @@ def test_fallback_calibration_picks_the_lowest_threshold_that_hides_no_labelled_
     assert result.threshold == 0.63 and result.false_match_rate == 0.0
     assert abs(result.paraphrase_recall - 2 / 3) < 1e-9
     assert calibrate(rows, max_false_match=0.5).threshold <= 0.51
+
+
+def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
+    flags = check_rewrite(original, rewrite, target_grade=99, use_embeddings=embeddings).flags
+    return {f.type for f in flags} - {"readability", "warning"}
+
+
+@pytest.mark.parametrize("original,rewrite", [
+    # fluid *in* the lungs is oedema; fluid *around* them an effusion; "each lung" is both sides
+    ("Mild pulmonary oedema. Small bilateral pleural effusions.",
+     "There is some extra fluid in the lungs. A little fluid has collected around each lung."),
+    # one noun phrase under one "no"
+    ("No focal consolidation.", "No patch of infection in the lungs."),
+    # "normal" inside the phrase states the finding is absent; "than normal" does not
+    ("Gallstones without gallbladder wall thickening.", "There are gallstones, but the gallbladder wall is a normal thickness."),
+    ("Mild cartilage thinning.", "The cartilage at the inner side of the joint is a little thinner than normal."),
+    # a lay phrase with its own "not" is no negation
+    ("Moderate left hydronephrosis.", "The left kidney is swollen because urine is not draining well."),
+    ("Ventricles are normal in size.", "The fluid spaces in the middle of the brain are a normal size."),
+    ("No midline shift.", "There is no shift of the brain."),
+    ("Disc herniation compressing the left S1 nerve root.", "A slipped disc is squeezing the left S1 nerve."),
+    ("The femoral veins are patent.", "The veins in the thigh are open."),
+    ("Appendicitis with surrounding fat stranding.", "Your appendix is inflamed, with irritation of the fatty tissue around it."),
+    # a comparative beside its finding describes it; "Next step:" is a recommendation
+    ("Hyperinflated lungs. RECOMMENDATION: CT chest.",
+     "The lungs are bigger than normal because of trapped air. Next step: a CT scan of the chest."),
+])
+def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
+    assert fidelity(original, rewrite) == set()
+
+
+@pytest.mark.parametrize("original,rewrite,expected", [
+    ("No focal consolidation.", "There is a patch of infection in the lungs.", "negation"),
+    ("Gallstones without gallbladder wall thickening.", "There are gallstones and the gallbladder wall is thicker than normal.",
+     "negation"),
+    ("L5-S1 disc herniation. Mild spinal canal stenosis.",
+     "You have a slipped disc and a narrow spinal canal. There is also wear and tear in the small joints of the spine.",
+     "addition"),
+    ("Minimally displaced fracture of the distal radius.",
+     "The radius is broken and slightly out of place. There is also a small break in the ulna.", "addition"),
+])
+def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
+    assert expected in fidelity(original, rewrite)
+
+
+def test_embedding_fallback_never_hides_a_new_finding_side_or_number() -> None:
+    """Cosine alone matched "a small cyst on the left ovary" to "both ovaries are normal"."""
+    original = "Enlarged uterus with fibroids. Both ovaries are normal. No free fluid."
+    rewrite = ("The womb is bigger than normal, with fibroids. Ovaries: both normal, apart from a small cyst on the "
+               "left ovary. No free fluid.")
+    assert "addition" in fidelity(original, rewrite, embeddings=True)
