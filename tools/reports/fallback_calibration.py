@@ -6,7 +6,8 @@ development pairs give both kinds of sentence pairs, labelled by the lexicon's o
 - paraphrases: a finding's sentence in the original and the rewrite sentence the lexicon
   paired with it, in faithful rewrites;
 - non-paraphrases: the sentence of a finding a rewrite really dropped (or added) and the
-  closest sentence of the other text with the same stance, in labelled omission/addition
+  closest sentence of the other text that passes the checker's agreement rule (stance, side,
+  numbers, finding), in labelled omission/addition
   pairs; and a finding's sentence against same-stance sentences of rewrites of other reports.
 The threshold is the lowest one at which at most `max_false_match` (default none) of the
 non-paraphrases would be taken as paraphrases (hiding an error is the costly mistake).
@@ -40,16 +41,18 @@ def development_pairs(path: Path = DEFAULT_DATA) -> list[dict]:
     return [p for p in rows if not p.get("split", "dev").startswith("heldout")]
 
 
-def _best(sources: list[str], candidates: list[str]) -> float | None:
+def _best(sources: list, candidates: list[str]) -> float | None:
+    """Best cosine over the (source statement, candidate) pairs the checker would accept apart from
+    the threshold (same agreement rule: stance, side, numbers, finding); 0.0 when none agrees."""
     from agent.guardrails import embeddings
-    from tools.reports.checker import _same_stance
+    from tools.reports.checker import _agrees
 
     if not sources or not candidates:
         return None
-    sims = embeddings.similarity(sources, candidates)
+    sims = embeddings.similarity([s.sentence for s in sources], candidates)
     scores = [float(sims[i, j]) for i in range(len(sources)) for j in range(len(candidates))
-              if _same_stance(sources[i], candidates[j])]
-    return max(scores) if scores else None
+              if _agrees(sources[i], candidates[j])]
+    return max(scores) if scores else 0.0
 
 
 def labelled_similarities(pairs: list[dict]) -> list[tuple[bool, float]]:
@@ -68,13 +71,13 @@ def labelled_similarities(pairs: list[dict]) -> list[tuple[bool, float]]:
         kind = p["errors"][0]["type"] if p["errors"] else None
         if kind is None:
             for concept, partners in paired.items():
-                score = _best([s.sentence for s in orig.statements if s.concept == concept],
+                score = _best([s for s in orig.statements if s.concept == concept],
                               [s.sentence for s in rew.statements if s.concept in partners])
                 if score is not None:
                     rows.append((True, score))
             others = [r for o, rs in rewrites_by_original.items() if o != p["original"] for r in rs[:1]]
             for concept in sorted(paired)[:2]:
-                sources = [s.sentence for s in orig.statements if s.concept == concept][:1]
+                sources = [s for s in orig.statements if s.concept == concept][:1]
                 for other in others[::7]:
                     score = _best(sources, [s.sentence for s in extract(other).statements
                                             if not (s.concept in paired[concept])])
@@ -83,13 +86,13 @@ def labelled_similarities(pairs: list[dict]) -> list[tuple[bool, float]]:
         elif kind == "omission":
             known = set().union(*paired.values()) if paired else set()
             for concept in omitted:
-                score = _best([s.sentence for s in orig.statements if s.concept == concept],
+                score = _best([s for s in orig.statements if s.concept == concept],
                               _unexplained(rew.sentences, rew, known))
                 if score is not None:
                     rows.append((False, score))
         elif kind == "addition":
             for concept in added:
-                score = _best([s.sentence for s in rew.statements if s.concept == concept],
+                score = _best([s for s in rew.statements if s.concept == concept],
                               _unexplained(orig.sentences, orig, orig.concepts() - omitted))
                 if score is not None:
                     rows.append((False, score))
