@@ -265,6 +265,26 @@ def _native_view(ds: Dataset) -> np.ndarray | None:
     return arr
 
 
+MIRROR_BLOCK = 1 << 18  # elements per block: a 512 KB integer scratch that stays in cache
+
+
+def _mirror_into(arr: np.ndarray, top: int, pixels: np.ndarray) -> None:
+    """`pixels = top - arr` for unsigned integers known to be <= top (MONOCHROME1 without rescale).
+
+    Mirrored in the integer domain block by block in a small scratch, then cast: the float
+    output is written once instead of being cast and then rewritten by a float subtraction.
+    """
+    flat_in, flat_out = arr.reshape(-1), pixels.reshape(-1)
+    step = min(flat_in.size, MIRROR_BLOCK)
+    scratch = np.empty(step, dtype=arr.dtype)
+    top_value = arr.dtype.type(top)
+    for start in range(0, flat_in.size, step):
+        chunk = flat_in[start:start + step]
+        mirrored = scratch[:chunk.size]
+        np.subtract(top_value, chunk, out=mirrored)
+        flat_out[start:start + chunk.size] = mirrored
+
+
 def decode(ds: Dataset, name: str = "image", out: np.ndarray | None = None, *, checked: bool = False,
            display: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
     """Pixels (float32, modality LUT applied, MONOCHROME1 inverted, colour as RGB) plus display info.
@@ -332,6 +352,9 @@ def decode(ds: Dataset, name: str = "image", out: np.ndarray | None = None, *, c
             pixels[i] += f_intercept
         if invert:
             np.subtract(np.float32(lo + hi), pixels, out=pixels)
+    elif (invert and slope == 1.0 and intercept == 0.0 and lo == 0.0 and not lut_applied
+          and arr.dtype.kind == "u" and arr.dtype.itemsize <= 2 and pixels.flags.c_contiguous):
+        _mirror_into(arr, int(hi), pixels)  # values above `hi` were cleared or refused above
     else:
         # a plain cast, then in-place float32 arithmetic: a ufunc that casts while it computes
         # (dtype=float32 on integer input) runs through a buffered loop about 3x slower.

@@ -174,3 +174,20 @@ def test_unused_high_bits_are_cleared_like_pydicom(inputs):
     expected = pydicom.dcmread(inputs / "bits.dcm").pixel_array.astype(np.float32) - 1024
     np.testing.assert_array_equal(img.pixels, expected)
     assert img.pixels.max() == 1000 - 1024
+
+
+def test_monochrome1_with_garbage_in_unused_bits_is_mirrored_after_clearing(inputs):
+    from imaging_helpers import make_ct_slice
+
+    ds = make_ct_slice(0, 1, "1.2.3", "1.2.4", size=8)
+    ds.Modality, ds.PhotometricInterpretation = "CR", "MONOCHROME1"
+    del ds.RescaleSlope, ds.RescaleIntercept, ds.RescaleType
+    raw = np.arange(64, dtype=np.uint16).reshape(8, 8) * 60
+    raw[0, :4] |= 1 << 14  # above BitsStored (12)
+    ds.PixelData = raw.tobytes()
+    ds.save_as(inputs / "m1.dcm", enforce_file_format=True)
+    img = load_image(inputs / "m1.dcm")
+    cleared = pydicom.dcmread(inputs / "m1.dcm").pixel_array.astype(np.float32)
+    assert img.inverted and img.value_range == (0.0, 4095.0)
+    np.testing.assert_array_equal(img.pixels, 4095.0 - cleared)
+    assert img.pixels.min() >= 0
