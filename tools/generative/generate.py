@@ -158,6 +158,8 @@ def generate_images(args: GenerateImagesArgs) -> GenerateImagesResult:
     summary = (f"Generated {args.n} SYNTHETIC chest image(s) with {args.model}"
                f"{f' ({used_steps} steps)' if used_steps else ''}, seed {args.seed}, condition: {condition.describe()}."
                f" Precision {q['precision']:.2f}, near-copies {q['near_copies']}"
+               + (f", diversity MS-SSIM {q['diversity_ms_ssim']:.2f} (real images {q['real_ms_ssim']:.2f})"
+                  if q["diversity_ms_ssim"] is not None else "")
                + (f", classifier agrees with the condition in {agreement:.0%}" if agreement is not None else "") + ".")
     return GenerateImagesResult(
         summary=summary, artifacts=artifacts, flags=flags, images=pngs, image_ids=ids, dicoms=dicoms, seed=args.seed,

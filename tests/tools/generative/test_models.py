@@ -80,3 +80,26 @@ def test_vae_and_gan_shapes_and_seeds() -> None:
     assert img.shape == (NUM_CLASSES, 1, 64, 64) and img.abs().max() <= 1
     assert torch.equal(img, sample_gan(g, cls, 1))
     assert Discriminator()(img, cls).shape == (NUM_CLASSES,)
+
+
+def test_gan_collapse_signals_penalise_identical_samples() -> None:
+    """The discriminator's minibatch-std feature is zero for identical images, and the generator's
+    mode-seeking loss is larger when two noise vectors give the same image."""
+    from tools.generative.gan import minibatch_std, mode_seeking_loss
+
+    same = torch.ones(8, 3, 4, 4)
+    varied = torch.randn(8, 3, 4, 4)
+    assert minibatch_std(same).shape == (8, 4, 4, 4)
+    assert minibatch_std(same)[:, -1].abs().max() < 1e-3 < minibatch_std(varied)[:, -1].min()
+    z = torch.randn(8, 16)
+    identical = torch.zeros(8, 1, 8, 8)
+    different = torch.cat([torch.zeros(4, 1, 8, 8), torch.ones(4, 1, 8, 8)])
+    assert mode_seeking_loss(identical, z) > 100 * mode_seeking_loss(different, z)
+
+
+def test_gan_generator_uses_noise_and_class() -> None:
+    torch.manual_seed(0)
+    g = Generator().eval()
+    z = torch.randn(2, g.latent)
+    assert not torch.allclose(g(z[:1], torch.tensor([0])), g(z[1:], torch.tensor([0])))
+    assert not torch.allclose(g(z[:1], torch.tensor([0])), g(z[:1], torch.tensor([3])))
