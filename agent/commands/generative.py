@@ -38,7 +38,11 @@ def register(app: typer.Typer) -> None:
         out: Optional[str] = typer.Option(None, "--out", help="File path for the edited PNG (DICOM beside it)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Edit an image through its latent (DDIM inversion); the change is measured independently."""
+        """Edit an image; the change is measured independently, not by the editing model.
+
+        Presence and severity move along directions in the VAE latent; size rescales the located
+        nodule in place.
+        """
         run_tool_command("edit_image", {"image": image, "attribute": attribute, "strength": strength, "side": side,
                                         "local": not global_edit, "out": out}, as_json)
 
@@ -49,5 +53,5 @@ def register(app: typer.Typer) -> None:
         out: Optional[str] = typer.Option(None, "--out", help="File path for the anomaly map PNG."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Anomaly map: where a diffusion model of lesion-free chests cannot reconstruct the image."""
+        """Anomaly map: reconstruction errors of the VAE and diffusion model, z-scored against healthy training chests."""
         run_tool_command("detect_anomaly", {"image": image, "out": out}, as_json)
