@@ -72,7 +72,8 @@ def _page_loads(browser: Any, url: str, repeats: int) -> list[float]:
 
 
 class _AgentWorker:
-    """The same turn as the CLI's chat runs it: in process, model warm, a fresh session of its own.
+    """The same turn as the CLI's chat runs it: in process, model warm, a fresh session of its own
+    that starts like the browser's (a "hello" first), so both prompts carry the same history.
 
     It stays alive between requests so browser and CLI turns can alternate: on a shared machine,
     load changes over minutes, and alternating keeps the ratio fair.
@@ -82,7 +83,7 @@ class _AgentWorker:
         "import json,sys,time,uuid\n"
         "from agent.conversation import run_turn\n"
         "session='bench-cli-'+uuid.uuid4().hex[:8]\n"
-        "run_turn(session+'-warm', 'hello')\n"
+        "run_turn(session, 'hello')\n"
         "print('ready', flush=True)\n"
         "for line in sys.stdin:\n"
         "    t=time.perf_counter(); run_turn(session, line.strip())\n"
