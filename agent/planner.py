@@ -303,6 +303,17 @@ _REWRITE_WORDS = re.compile(r"\b(patients?|plain|simple|simpler|lay|laym[ae]n|gr
                             r"rephras\w*|radiolog\w*)\b", re.IGNORECASE)
 
 
+_DESCRIBE = re.compile(r"\b(what (?:do|can|did) you see|describe|what(?:'s| is| are) (?:in|on|shown|visible)|"
+                       r"what does .{0,40}\bshow|any(?:thing)? (?:abnormal|unusual|wrong)|findings?)\b", re.IGNORECASE)
+_SEGMENT_WORDS = re.compile(r"\b(segment\w*|outline\w*|mask\w*|contour\w*|delineat\w*|trace|draw|"
+                            r"highlight\w*|boundar\w*|area)\b", re.IGNORECASE)
+
+
+def asks_for_description(request: str) -> bool:
+    """An open question about an image, with no word that asks for a region."""
+    return bool(_DESCRIBE.search(request)) and not _SEGMENT_WORDS.search(request)
+
+
 def off_topic(tool: str | None, request: str, history_text: str) -> bool:
     """A tool choice the request cannot mean: a literature search on small talk or general
     knowledge, or a report rewrite with no report anywhere and no mention of one."""
@@ -444,6 +455,10 @@ def plan(request: str, image: str | None = None, history: list[dict[str, Any]] |
             (tool, args), raw, repaired = retry, retry_raw, True
     if off_topic(tool, text, history_text):
         return Decision(None, {}, raw=raw, repaired=True)
+    if tool == "segment_image" and asks_for_description(text):
+        # "What do you see in img-2?" right after a segmentation: the small model copies the
+        # previous request's tool; an open question about an image is a description.
+        tool, args, repaired = "describe_image", {}, True
     if (tool == "translate_modality" and str(args.get("target_modality", "")).upper() == "CT"
             and mentions_low_dose(text)):
         # "make this low-dose CT look like a normal-dose one": CT to CT is denoising, not translation.

@@ -248,3 +248,16 @@ def test_segment_target_keeps_the_users_word(fake_llm):
     assert plan("can you draw a mask around the nodule?", image="img-1").args["target"] == "nodule"
     fake_llm(lambda r: {"tool": "segment_image", "args": {"target": "right kidney"}})
     assert plan("seg R kidney", image="img-1").args["target"] == "right kidney"
+
+
+@pytest.mark.parametrize("request_text, expected", [
+    ("What do you see in img-2?", "describe_image"),
+    ("describe img-2 for me", "describe_image"),
+    ("outline what you see in img-2", "segment_image"),
+    ("what is the area of the left lung in img-2?", "segment_image"),
+])
+def test_an_open_question_after_a_segmentation_is_a_description(fake_llm, request_text, expected):
+    fake_llm(lambda r: {"tool": "segment_image", "args": {"target": "left lung"}})
+    history = [{"role": "user", "content": "outline the left lung in img-1"}]
+    decision = plan(request_text, image="img-2", history=history)
+    assert decision.tool == expected and decision.args["image"] == "img-2"
