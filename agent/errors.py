@@ -55,6 +55,11 @@ class ToolNotAvailableError(RadagentError):
 
 
 class ReviewRequiredError(RadagentError):
-    """An output is still pending expert review and cannot be exported or treated as final."""
+    """An output is still pending expert review and cannot be exported or treated as final,
+    or a high-impact call waits for an expert's approval (`action_id` names the queued request)."""
 
     kind = "review_required"
+
+    def __init__(self, message: str, hint: str = "", action_id: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.action_id = action_id

@@ -222,9 +222,8 @@ def await_approval_node(state: TurnState) -> Command:
     try:
         action = require_approval(tool, decision.get("args") or {}, user=user, role=role)
     except ReviewRequiredError as err:
-        action = re.search(r"act-[0-9a-f]+", err.message)
         reply = (load_prompt("needs_expert").replace("{tool}", tool)
-                 .replace("{action}", action.group(0) if action else "(see the review queue)"))
+                 .replace("{action}", err.action_id or "(see the review queue)"))
         return Command(goto="answer", update={**turn, "decision": {**decision, "confirmed": False}, "reply": reply})
     _emit({"type": "plan", "tool": tool, "args": decision.get("args"), "confirmed": True, "approval": action})
     return Command(goto="tool", update={**turn, "decision": {**decision, "confirmed": True}})

@@ -330,4 +330,5 @@ def require_approval(tool: str, args: dict[str, Any], *, user: str | None, role:
     action_id = request_action(tool, args, user)
     raise ReviewRequiredError(
         f"'{tool}' is a high-impact tool and needs an expert's approval before it runs (request {action_id}).",
-        f"An expert approves with `radagent review approve {action_id}`; then run the same command again.")
+        f"An expert approves with `radagent review approve {action_id}`; then run the same command again.",
+        action_id=action_id)
