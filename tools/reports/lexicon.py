@@ -27,7 +27,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "pericardial effusion": ("pericardial effusion*", "fluid ~ heart", "fluid ~ sac ~ heart"),
     "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are|hasn't|isn't|wasn't|haven't|aren't)"
                      " (not\\s+)?(been\\s+)?collapsed", "collapse of (a|the|your|one) lung", "lung collapse",
-                     "air (around|outside|surrounding) ~ lung*", "air leak*", "air between ~ chest wall",
+                     "air (around|outside|surrounding) ~ lung*", "air leak*", "air ~ (leak*|escap*) ~ lung*", "air between ~ chest wall",
                      "air in the chest", "air in the pleural space", "air ~ (lining|space) ~ lung*"),
     "consolidation": ("consolidation*", "consolidat*", "airspace opacit*", "air-space opacit*",
                       "area* of the lung* filled with ~", "lung* ~ filled with fluid", "pneumonia*",
@@ -79,8 +79,11 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "lymphadenopathy": ("lymphadenopath*", "enlarged lymph (nodes?|glands?)", "lymph (nodes?|glands?) ~~ (enlarged|swollen)",
                         "swollen lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*"),
     "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
-    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver", "fatty", "fat build-?up",
+    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver", "fat build-?up", "(and|is|looks|appears|seems) (a bit |slightly |mildly )?fatty",
+                  "liver ~ (extra|too much|excess) fat",
                   "fatty (change*|infiltrat*)"),
+    "osteoporosis": ("osteopor*", "osteopen*", "thin* bones", "bones ~ thin*", "weak* bones", "brittle bones",
+                     "(low|reduced|decreased) bone (density|mineral*)", "bone (density|mineral*) ~ (low|reduced|decreased)"),
     "cirrhosis": ("cirrho*", "scarred liver", "liver scarring"),
     "aneurysm": ("aneurysm*", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
     "embolism": ("embol*", "blood clot*", "clot*", "thromb*", "dvt"),
@@ -92,7 +95,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                       "build-?up of fluid in the brain"),
     "varicocele": ("varicocele*", "(swollen|enlarged|dilated|widened|varicose) veins"),
     "fibroadenoma": ("fibroadenoma*",),
-    "dislocation": ("dislocat*", "malalign*", "misalign*", "out of line", "out of alignment", "out of place",
+    "dislocation": ("dislocat*", "(slipped|popped|come|came) ~ out of ~ (socket|joint)", "malalign*", "misalign*", "out of line", "out of alignment", "out of place",
                     "subluxat*"),
     "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
                    "inhaled stomach contents", "breathed into the lung*"),
@@ -117,7 +120,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "stenosis": ("stenos*", "stenotic", "narrow*"),
     "calcification": ("calcifi*", "microcalcif*", "calcium deposit*", "calcium build-?up", "calcium"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*",
-                     "arthritis", "arthritic", "arthropath*", "worn", "age-related change*", "ageing change*",
+                     "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
+                     "(loss|narrowing) of (the )?joint space", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
                      "aging change*"),
     "appendicitis": ("appendicitis", "inflamed appendix", "appendix ~ inflamed", "infected appendix"),
     "diverticulitis": ("diverticulitis", "inflamed pouch*", "infected pouch*", "inflamed diverticul*"),
@@ -134,7 +138,13 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "thyroid nodule": ("thyroid nodul*",),
     "fibroid": ("fibroid*", "leiomyoma*", "myoma*", "(non-cancerous|benign|harmless) (muscle )?growth* ~ (womb|uterus)",
                 "(non-cancerous|benign|harmless) muscle (growth*|lump*|swelling*)"),
-    "tear": ("tear", "tears", "torn", "rupture*"),
+    "tear": ("tear", "tears", "torn", "split", "frayed"),
+    "rupture": ("rupture*", "burst", "bursting", "snapped", "snapped ~ (through|in two|apart)", "torn (all the way )?through",
+                "(tear|split) ~ all the way through", "(full|complete) (thickness )?tear*"),
+    "haemothorax": ("haemothora*", "hemothora*", "blood ~ (around|outside|surrounding|between) ~ lung*",
+                    "blood ~ (chest cavity|pleural space|lining of the lung*)"),
+    "hydrocele": ("hydrocele*", "fluid ~ (around|surrounding|beside|next to|by) ~ (testicle*|testis|testes)",
+                  "fluid ~ scrotum"),
     "effusion (joint)": ("joint effusion*", "fluid (in|inside|within|into) ~ joint", "fluid (in|inside|within|into) ~ knee",
                          "joint fluid"),
     "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "spread* ~ cancer", "secondary deposit*",
@@ -146,7 +156,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "obstruction": ("obstruct*", "non-?obstruct*", "blockage*", "block*", "occlu*"),
     "dilatation": ("dilat*", "widened", "widening", "stretched", "enlarged", "enlargement",
                    "(bigger|larger|wider) than (normal|usual|expected|it should be|they should be|it should|they should)"),
-    "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ thick*"),
+    "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ thick*", "thick ~ wall*"),
     "opacity": ("opacit*", "shadow*", "hazy area*", "haziness", "white area*", "cloudy area*", "patch*",
                 "smudge*", "blurr* area*", "white spot*"),
     "ground-glass": ("ground-glass", "ground glass", "hazy", "haze"),
@@ -156,13 +166,14 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "free fluid": ("free fluid", "loose fluid", "small amount of fluid in the pelvis", "pericholecystic fluid",
                    "fluid ~ gallbladder"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
-    "adenoma": ("adenoma*", "benign gland* growth*"),
+    "adenoma": ("adenoma*", "microadenoma*", "macroadenoma*", "benign gland* growth*"),
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of blood vessels",
                    "cluster* of blood vessels"),
     "polyp": ("polyp*",),
     "enhancement": ("enhanc*", "nodular enhancement", "light* up", "lit up", "tak* up ~ (contrast|dye)", "took up ~ (contrast|dye)",
                     "pick* up ~ (contrast|dye)", "contrast pattern", "pattern of (contrast|dye)"),
-    "white matter changes": ("white matter", "small vessel disease", "small-vessel disease",
+    "white matter changes": ("white matter (change*|disease|hyperintens*|lesion*|spot*|abnormalit*)",
+                             "small vessel disease", "small-vessel disease",
                              "small blood vessel ~ changes"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline", "pushing on", "pressing on",
                     "shift* ~ (brain|midline|middle|centre|center)", "(brain|midline|middle|centre|center) ~ (shift*|pushed|moved)",
@@ -328,8 +339,36 @@ def find_anatomy(text: str) -> list[Mention]:
     return find_mentions(text, anatomy_patterns())
 
 
-_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bibasal|bibasilar|both|each|either)(?![\w])(?!-(?!sided))",
-                      re.IGNORECASE)
+_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bibasal|bibasilar|both|each|either)(?:wards?)?(?![\w])"
+                      r"(?!-(?!sided))", re.IGNORECASE)
+# Everyday idioms that use "right" and "left" without naming a side of the body: "blood flows
+# the right way", "the right size", "all right", "180 ml is left behind", "what is left over".
+_RIGHT_IDIOM_BEFORE_RE = re.compile(r"(?:\b(?:all|just|exactly|about|the|in the|at the)\s+)$", re.IGNORECASE)
+_RIGHT_IDIOM_NOUN_RE = re.compile(
+    r"\s+(?:way|direction|amount|size|shape|place|position|level|spot|track|time|kind|sort|thing|"
+    r"answer|choice|treatment|care|balance|length|thickness|volume|range)\b", re.IGNORECASE)
+_LEFT_VERB_BEFORE_RE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|still|nothing|some|any|what|that)\s+$",
+                                  re.IGNORECASE)
+
+
+def _idiom(word: str, text: str, start: int, end: int) -> bool:
+    """Whether a "right"/"left" is an everyday idiom rather than a side."""
+    before, after = text[max(0, start - 12):start], text[end:end + 16]
+    if word == "right":
+        if re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|in front|on top|through|"
+                    r"up to|into)\b", after, re.IGNORECASE):
+            return True
+        if re.search(r"\ball\s+$", before, re.IGNORECASE) or (
+                _RIGHT_IDIOM_BEFORE_RE.search(before) and _RIGHT_IDIOM_NOUN_RE.match(after)):
+            return True
+    if word == "left":
+        if re.match(r"\s*(over|behind|in place|alone|untreated|unchanged|inside|after)\b", after, re.IGNORECASE):
+            return True
+        if _LEFT_VERB_BEFORE_RE.search(before) and not re.match(
+                r"(?:-|\s+(?:side|sided|lung|kidney|lobe|breast|leg|arm|hand|foot|knee|hip|eye|ear|ovary|testis)\b)",
+                after, re.IGNORECASE):
+            return True
+    return False
 
 
 def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
@@ -342,13 +381,27 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
             if not re.match(r"\s+(sides?|lungs?|kidneys?|ovar\w*|breasts?|hips?|knees?|lobes?|adrenals?|"
                             r"lower lobes|upper lobes|bases|apices|hemithoraces|eyes?|ears?|legs?|arms?)\b", after):
                 continue
-        if word == "right" and re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|"
-                                        r"in front|on top|through|up to|into)\b", text[m.end():m.end() + 12].lower()):
-            continue
-        if word == "left" and re.match(r"\s+(over|behind|in place|alone)\b", text[m.end():m.end() + 12].lower()):
+        if word in ("right", "left") and _idiom(word, text, m.start(), m.end()):
             continue
         out.append((m.start(), SIDES[word]))
     return out
+
+# How bad a finding is, in report and lay words: compared per side, so that "severe arthritis on
+# the left, mild on the right" swapped is caught though both hips keep their finding.
+SEVERITY: dict[str, tuple[str, ...]] = {
+    "mild": ("mild", "mildly", "slight", "slightly", "minor", "minimal", "a little", "a bit", "early", "small amount"),
+    "moderate": ("moderate", "moderately", "medium"),
+    "severe": ("severe", "severely", "marked", "markedly", "advanced", "extensive", "bad", "serious", "a lot of",
+               "very", "significant"),
+}
+_SEVERITY_RE = [(grade, re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])", re.IGNORECASE))
+                for grade, words in SEVERITY.items()]
+
+
+def find_severities(text: str) -> set[str]:
+    """Severity grades named in a text ("marked" and "bad" are both severe)."""
+    return {grade for grade, pattern in _SEVERITY_RE if pattern.search(text)}
+
 
 # Concepts a lay rewrite may legitimately substitute for each other ("mass" -> "lump",
 # "opacity" -> "area of infection"); the checker pairs them before calling anything dropped.
@@ -376,6 +429,9 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"cancer", "metastasis"}),
     frozenset({"adhesions", "fibrosis", "obstruction"}),
     frozenset({"displacement", "dislocation"}),
+    frozenset({"tear", "rupture"}),
+    frozenset({"haemothorax", "haemorrhage", "pleural effusion"}),
+    frozenset({"lesion", "opacity"}),
     frozenset({"perforation", "pneumoperitoneum"}),
     frozenset({"avascular necrosis", "infarct"}),
     frozenset({"cardiomegaly", "dilatation"}),

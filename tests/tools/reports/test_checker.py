@@ -162,6 +162,23 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # a comparative beside its finding describes it; "Next step:" is a recommendation
     ("Hyperinflated lungs. RECOMMENDATION: CT chest.",
      "The lungs are bigger than normal because of trapped air. Next step: a CT scan of the chest."),
+    # a hedged restatement or a mention in advice softens a stated finding; it does not flip it
+    ("Lipid-rich adrenal adenoma.", "It is most likely a harmless growth called an adenoma."),
+    ("Small gallstones.", "There are small stones in your gallbladder. Your doctor may talk to you about the gallstones."),
+    # everyday "right"/"left" and "-ward" sides
+    ("Portal vein patent with normal flow.", "The main vein to the liver is open, and blood flows the right way."),
+    ("Post-void residual 180 ml.", "After peeing, 180 ml is left behind."),
+    ("Right subdural haematoma with 4 mm leftward midline shift.",
+     "There is bleeding on the right side. It pushes the middle of the brain 4 mm towards the left."),
+    # a denial the report did not spell out adds no finding
+    ("7 mm pituitary microadenoma.", "A 7 mm growth (microadenoma). This kind of growth is usually not cancer."),
+    # a kept measurement anchors a finding told in words the lexicon does not know
+    ("Complete rupture of the right Achilles tendon 5 cm above its insertion.",
+     "Your right Achilles tendon has snapped all the way through, about 5 cm above the heel."),
+    ("Bladder wall thickened to 6 mm.", "Thick bladder wall: 6 mm."),
+    # the report's own word kept in a new phrase
+    ("Pancreatitis with peripancreatic fat stranding.",
+     "Your pancreas is inflamed. This means the organ is irritated, and the fatty tissue around it shows it too."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
@@ -176,6 +193,14 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
      "addition"),
     ("Minimally displaced fracture of the distal radius.",
      "The radius is broken and slightly out of place. There is also a small break in the ulna.", "addition"),
+    # a measurement anchors only a sentence that does not keep another finding beside it
+    ("4.5 cm Baker's cyst with a small rupture.", "There is a 4.5 cm cyst behind the knee.", "omission"),
+    # a denied finding that the report states is a flip, not a harmless denial
+    ("Small right pleural effusion.", "There is no fluid around the lungs.", "negation"),
+    # severities that trade sides keep every finding and side, but not the facts
+    ("Severe osteoarthritis of the left hip. Mild degenerative change in the right hip.",
+     "There is severe wear and tear in your right hip. The left hip has mild wear and tear.", "laterality"),
+    ("Small left haemothorax. No pneumothorax.", "There is no collapsed lung.", "omission"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
