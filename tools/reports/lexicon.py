@@ -28,7 +28,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are|hasn't|isn't|wasn't|haven't|aren't)"
                      " (not\\s+)?(been\\s+)?collapsed", "collapse of (a|the|your|one) lung", "lung collapse",
                      "air (around|outside|surrounding) ~ lung*", "air leak*", "air ~ (leak*|escap*) ~ lung*", "air between ~ chest wall",
-                     "air in the chest", "air in the pleural space", "air ~ (lining|space) ~ lung*"),
+                     "air in the chest", "(pocket|pockets|collection|bubble) of air ~ lung*", "air in the pleural space", "air ~ (lining|space) ~ lung*"),
     "consolidation": ("consolidation*", "consolidat*", "airspace opacit*", "air-space opacit*",
                       "area* of the lung* filled with ~", "lung* ~ filled with fluid", "pneumonia*",
                       "chest infection*", "lung infection*", "infection*", "infected area*"),
@@ -112,13 +112,13 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                            "thinning of the cartilage", "thinned cartilage", "cartilage loss"),
     "extension": ("extraprostatic extension", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
                   "spread (beyond|outside) ~ prostate", "extension (beyond|outside)"),
-    "biopsy": ("biops*", "needle aspiration", "fine-needle aspiration", "fine needle aspiration", "sample of cells",
+    "biopsy": ("biops*", "fna", "needle aspiration", "fine-needle aspiration", "fine needle aspiration", "sample of cells",
                "tissue sample*", "sample of tissue"),
     "herniation": ("herniat*", "hernia*", "slipped disc", "bulging disc", "disc bulge*", "disc protrusion*",
                    "protrusion*", "bulg* ~ disc", "disc ~ (bulg*|slipped|(pushed|pushing|pushes|squeezed|squeezing|sticking|sticks|poking|pokes|bulged|bulging) out)",
                    "prolapsed disc", "disc prolapse", "extru*"),
     "stenosis": ("stenos*", "stenotic", "narrow*"),
-    "calcification": ("calcifi*", "microcalcif*", "calcium deposit*", "calcium build-?up", "calcium"),
+    "calcification": ("calcifi*", "microcalcif*", "phlebolith*", "calcium deposit*", "calcium build-?up", "calcium"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*",
                      "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
                      "(loss|narrowing) of (the )?joint space", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
@@ -170,9 +170,10 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of blood vessels",
                    "cluster* of blood vessels"),
     "polyp": ("polyp*",),
-    "enhancement": ("enhanc*", "nodular enhancement", "light* up", "lit up", "tak* up ~ (contrast|dye)", "took up ~ (contrast|dye)",
+    "enhancement": ("enhanc*", "(hypo|hyper|iso|non)-?enhanc*", "nodular enhancement", "light* up", "lit up", "tak* up ~ (contrast|dye)", "took up ~ (contrast|dye)",
                     "pick* up ~ (contrast|dye)", "contrast pattern", "pattern of (contrast|dye)"),
     "white matter changes": ("white matter (change*|disease|hyperintens*|lesion*|spot*|abnormalit*)",
+                             "small vessel (ischaemic |ischemic )?(change*|disease)",
                              "small vessel disease", "small-vessel disease",
                              "small blood vessel ~ changes"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline", "pushing on", "pressing on",
@@ -183,7 +184,9 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                           "press* on ~ nerve*", "pinch* ~ nerve*", "(squeez*|squash*|crush*|trap*) ~ nerve*",
                           "nerve* ~ (squeez*|squash*|trapped|pinched)", "contacting ~ nerve*", "touch* ~ nerve*",
                           "impinge*", "trapped nerve*", "abut* ~ nerve*"),
-    "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed"),
+    "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed",
+                  "lining ~ sinus* ~ (swollen|thick*|inflamed)", "sinus* ~ lining ~ (swollen|thick*|inflamed)",
+                  "sinus* ~ (swollen|thick*|inflamed) lining"),
 }
 
 ANATOMY: dict[str, tuple[str, ...]] = {
@@ -229,6 +232,7 @@ def bone_patterns() -> list[tuple[str, re.Pattern[str]]]:
 SIDES: dict[str, frozenset[str]] = {
     "left": frozenset({"left"}), "right": frozenset({"right"}),
     "bilateral": frozenset({"left", "right"}), "bilaterally": frozenset({"left", "right"}),
+    "bilat": frozenset({"left", "right"}),
     "bibasal": frozenset({"left", "right"}), "bibasilar": frozenset({"left", "right"}),
     "both": frozenset({"left", "right"}), "each": frozenset({"left", "right"}),
     "either": frozenset({"left", "right"}),
@@ -339,8 +343,11 @@ def find_anatomy(text: str) -> list[Mention]:
     return find_mentions(text, anatomy_patterns())
 
 
-_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bibasal|bibasilar|both|each|either)(?:wards?)?(?![\w])"
+_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bilat|bibasal|bibasilar|both|each|either)(?:wards?)?(?![\w])"
                       r"(?!-(?!sided))", re.IGNORECASE)
+# Report shorthand: "R hip", "L kidney", "R L5 nerve root" (capital letter alone before a word;
+# not "L5", and not a litre after a number).
+_SIDE_ABBREVIATION_RE = re.compile(r"(?<![\w.-])(?<!\d )(R|L)(?=\s+(?:[a-z]|L\d|S\d|[A-Z]{2,}))")
 # Everyday idioms that use "right" and "left" without naming a side of the body: "blood flows
 # the right way", "the right size", "all right", "180 ml is left behind", "what is left over".
 _RIGHT_IDIOM_BEFORE_RE = re.compile(r"(?:\b(?:all|just|exactly|about|the|in the|at the)\s+)$", re.IGNORECASE)
@@ -384,7 +391,9 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
         if word in ("right", "left") and _idiom(word, text, m.start(), m.end()):
             continue
         out.append((m.start(), SIDES[word]))
-    return out
+    for m in _SIDE_ABBREVIATION_RE.finditer(text):
+        out.append((m.start(), SIDES["right" if m.group(1) == "R" else "left"]))
+    return sorted(out, key=lambda item: item[0])
 
 # How bad a finding is, in report and lay words: compared per side, so that "severe arthritis on
 # the left, mild on the right" swapped is caught though both hips keep their finding.
@@ -430,6 +439,7 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"adhesions", "fibrosis", "obstruction"}),
     frozenset({"displacement", "dislocation"}),
     frozenset({"tear", "rupture"}),
+    frozenset({"stenosis", "obstruction"}),
     frozenset({"haemothorax", "haemorrhage", "pleural effusion"}),
     frozenset({"lesion", "opacity"}),
     frozenset({"perforation", "pneumoperitoneum"}),
@@ -442,8 +452,16 @@ RELATED: tuple[frozenset[str], ...] = (
 
 # Words that state a finding's absence on their own: "ACL intact" = no tear; "vein patent" = no clot.
 ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
-    "tear": ("intact",),
-    "embolism": ("patent", "compressible",
+    # "intact" says no break of a bone, no tear of a soft-tissue structure; alone it says neither.
+    "tear": (r"(?:ligaments?|tendons?|cuff|menisc\w*|labrum|acl|pcl|mcl|lcl|muscles?|cartilage|retinaculum)\W+"
+             r"(?:[\w']+\W+){0,3}?intact",),
+    "fracture": (r"(?:bones?|ulna|radius|femur|tibia|fibula|humerus|clavicle|scapula|ribs?|skull|vertebra\w*|cortex|"
+                 r"cortical|pelvis|sternum|patella|metacarpals?|metatarsals?|phalang\w*|carpals?|scaphoid)\W+"
+                 r"(?:[\w']+\W+){0,3}?intact",),
+    # "patent" says no clot only of a vessel ("ostiomeatal units patent" is about drainage).
+    "embolism": (r"(?:veins?|arter(?:y|ies)|vessels?|vasculature|aorta|grafts?|stents?|sinuses? venous|venous sinus\w*)"
+                 r"\W+(?:[\w']+\W+){0,4}?patent", r"patent (?:\w+ ){0,2}(?:veins?|arter(?:y|ies)|vessels?)",
+                 "compressible",
                  r"(?:veins?|arter(?:y|ies)|vessels?)\W+(?:[\w']+\W+){0,5}?(?:open|unblocked|clear of clots?)"),
     # Positive wording of "not displaced" / "not dislocated", told apart by what is lined up.
     "displacement": (r"(?:pieces|fragments|ends|bones?)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"

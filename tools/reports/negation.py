@@ -51,6 +51,9 @@ _UNCERTAIN_PRE = (
     r"believed to be", r"favou?r(?:s|ed)?", r"hard to (?:say|tell|be sure)", r"(?:can't|cannot|can not) be sure",
     r"not (?:entirely |completely |yet )?(?:sure|certain|definite|confirmed)", r"may represent", r"might represent",
     r"could represent", r"would fit with", r"looks? like it (?:could|may|might)", r"it is not known whether",
+    r"can be (?:seen|found) (?:with|in)", r"can be (?:a )?signs? of", r"can (?:mean|suggest)",
+    r"(?:does|do|did) not (?:necessarily |definitely |always )?mean (?:that )?(?:you|it|there|this)"
+    r"(?: (?:definitely|certainly|really))? (?:have|has|is|are)",
 )
 _UNCERTAIN_POST = (
     r"(?:cannot|can ?not|can't|could not) (?:be )?(?:entirely |completely |fully )?(?:excluded|ruled out)",
@@ -69,7 +72,7 @@ _NEG_PRE = (
     r"no (?:definite|obvious|significant|acute|visible|focal|discrete|suspicious|new|other|further|"
     r"measurable|residual|large|gross)",
     r"negative for", r"free of", r"free from", r"absence of", r"absent", r"without", r"not", r"no", r"nor",
-    r"neither", r"never", r"none", r"nothing", r"rather than", r"clear of", r"did not (?:see|find|show|detect|identify|reveal)",
+    r"neither", r"never", r"none", r"nothing", r"none of (?:the|these|those|them|your)", r"neither of (?:the|these|those|them|your)", r"rather than", r"clear of", r"did not (?:see|find|show|detect|identify|reveal)",
     r"does not (?:show|have|contain|demonstrate|reveal)", r"do not (?:see|show|have)", r"didn't (?:see|find|show)",
     r"doesn't (?:show|have)", r"don't (?:see|have)", r"not (?:see|find|show)", r"nothing (?:to suggest|that looks like)",
     r"ruled out", r"excluded", r"there (?:is|are) nothing", r"cannot see", r"can't see", r"could not (?:see|find)",
@@ -108,6 +111,7 @@ _NEG_PRE_RE = _alternation(_NEG_PRE)
 _NEG_POST_RE = _alternation(_NEG_POST)
 
 MAX_SCOPE_WORDS = 15
+_QUANTIFIER_RE = re.compile(r"none|neither|nothing", re.IGNORECASE)
 
 
 def _mask(sentence: str, pattern: re.Pattern[str]) -> str:
@@ -154,7 +158,7 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
     inside = sorted(f for f in findings if start <= f[0] < end)
     for prev, cur in zip(inside, inside[1:]):
         gap = text[prev[1]:cur[0]]
-        if "(" in gap and len(gap) < 6:  # an explanation in brackets: "no pneumothorax (air leak)"
+        if re.match(r"^[^()]{0,40}\((?:\s*[\w'-]+){0,2}\s*$", gap):  # a gloss in brackets: "no scarring of the liver (cirrhosis)"
             continue
         if _NOUN_PHRASE_JOIN_RE.match(gap):  # one noun phrase: "no patch of infection"
             continue
@@ -187,7 +191,10 @@ def scopes(sentence: str, findings: list[tuple[int, int]] | None = None) -> tupl
         # The span starts at the trigger, so a lay phrase with the trigger inside it
         # ("the kidney is not swollen") is negated too.
         span = (m.start(), _clause_end(work, m.end()))
-        negated.append(_cut_at_non_list(span, sentence, findings or []))
+        if _QUANTIFIER_RE.match(m.group(0)):  # "none of the spots lit up": the whole clause is denied
+            negated.append(span)
+        else:
+            negated.append(_cut_at_non_list(span, sentence, findings or []))
     return negated, uncertain
 
 

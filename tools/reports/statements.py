@@ -116,6 +116,8 @@ class Statement:
     polarity: negation.Polarity
     sides: frozenset[str] = frozenset()
     anatomy: frozenset[str] = frozenset()
+    start: int = -1  # the mention's span in its sentence
+    end: int = -1
 
 
 @dataclass
@@ -128,6 +130,9 @@ class Extraction:
     temporal: set[str] = field(default_factory=set)
     recommendations: list[str] = field(default_factory=list)
     all_sides: frozenset[str] = frozenset()
+    # Sentence index of each denial that names no finding the lexicon reads ("nothing is out of
+    # joint", "no filling defect"): evidence that a text denies something in its own words.
+    unread_denials: list[int] = field(default_factory=list)
 
     def concepts(self) -> set[str]:
         return {s.concept for s in self.statements}
@@ -217,6 +222,13 @@ def extract_measurements(text: str) -> list[Measurement]:
 _CLAUSE_BREAK_RE = re.compile(r"[;:.]|\b(?:but|while|whereas|without|no|not)\b", re.IGNORECASE)
 
 
+# Where a new clause starts: "the ratio of the right chamber to the left one is 0.8, and there is
+# no strain on the right side of the heart" gives the strain only the right side.
+_SIDE_CLAUSE_BREAK_RE = re.compile(
+    r"[;:]|,\s+(?:and\s+|but\s+|so\s+)?(?:there|this|it|its|these|those|we|your|you|they)\b|"
+    r"\b(?:and|but|while|whereas)\s+(?:there|this|it|its|these|those|we|your|you|they)\b", re.IGNORECASE)
+
+
 def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozenset[str]]:
     """Give each finding the side words of its own clause: before it back to the previous finding,
     else right after it ("effusion on the left")."""
@@ -225,7 +237,10 @@ def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozen
     for i, mention in enumerate(mentions):
         prev_end = mentions[i - 1].end if i > 0 else 0
         next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(sentence)
-        before = [s for pos, s in sides if prev_end <= pos < mention.end]
+        breaks = list(_SIDE_CLAUSE_BREAK_RE.finditer(sentence, prev_end, mention.start))
+        clause_start = breaks[-1].end() if breaks else prev_end
+        before = ([s for pos, s in sides if clause_start <= pos < mention.end]
+                  or [s for pos, s in sides if prev_end <= pos < mention.end])
         clause_cut = re.search(r"[;,.]|\band\b|\bwith\b|\bbut\b", sentence[mention.end:])
         limit = mention.end + clause_cut.start() if clause_cut else len(sentence)
         after = [s for pos, s in sides if mention.end <= pos < min(limit, mention.end + 100)]
@@ -270,6 +285,8 @@ def extract(text: str) -> Extraction:
                         if not any(a.start < m.end and m.start < a.end for m in found)]
         mentions = sorted(found + absent_words, key=lambda m: m.start)
         negated, uncertain = negation.scopes(sentence, [(m.start, m.end) for m in found])
+        result.unread_denials.extend(index for start, end in negated
+                                     if not any(m.start < end and start < m.end for m in mentions))
         sides = _attach_sides(sentence, mentions)
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
         for mention, side in zip(mentions, sides):
@@ -282,7 +299,7 @@ def extract(text: str) -> Extraction:
                 polarity = "absent"  # "its wall is a normal thickness": the measure is named as normal
             result.statements.append(Statement(
                 concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,
-                polarity=polarity, sides=side, anatomy=anatomy,
+                polarity=polarity, sides=side, anatomy=anatomy, start=mention.start, end=mention.end,
             ))
         has_cue = bool(_COMPARISON_CUE_RE.search(sentence))
         for key, pattern in _TEMPORAL_RE:

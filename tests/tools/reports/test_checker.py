@@ -179,6 +179,19 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # the report's own word kept in a new phrase
     ("Pancreatitis with peripancreatic fat stranding.",
      "Your pancreas is inflamed. This means the organ is irritated, and the fatty tissue around it shows it too."),
+    # a denial the rewrite words its own way, beside the finding its report sentence kept
+    ("Sigmoid diverticulosis without evidence of diverticulitis.",
+     "There are small pouches in the wall of the colon (diverticulosis). There is no sign that they are inflamed."),
+    # a term explained in brackets is no new finding; "none of" denies the whole clause
+    ("No axillary lymphadenopathy.", "There are no enlarged lymph nodes (small infection-fighting glands)."),
+    ("No enhancement of the lesions.", "None of the spots lit up with the dye."),
+    # report shorthand for sides, and "intact" of a bone
+    ("Soft tissue lump, R upper back. Lipoma.", "The lump on the right side of your upper back is a lipoma."),
+    ("Scaphoid fracture. Distal radius and ulna are intact.",
+     "There is a crack in the scaphoid. The two forearm bones are not broken."),
+    # a side named in another clause of the sentence is not this finding's side
+    ("Left ventricle normal. No right heart strain.", "The right chamber is compared with the left one, and there is no strain on the right side "
+                               "of your heart."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
@@ -201,6 +214,12 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     ("Severe osteoarthritis of the left hip. Mild degenerative change in the right hip.",
      "There is severe wear and tear in your right hip. The left hip has mild wear and tear.", "laterality"),
     ("Small left haemothorax. No pneumothorax.", "There is no collapsed lung.", "omission"),
+    # a report sentence that only denies has nothing to anchor a loose denial to
+    ("Small right effusion. No pneumothorax.", "There is a little fluid around the right lung. Nothing else is wrong.",
+     "omission"),
+    # one report sentence explains one added finding, not two
+    ("Stomach is distended with fluid.", "His stomach is swollen with fluid. There is also loose fluid in his belly.",
+     "addition"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
