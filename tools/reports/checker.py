@@ -148,6 +148,22 @@ def _descriptions(rew: Extraction, added: set[str], matched: set[str]) -> set[st
     return out
 
 
+def _same_place(orig: Extraction, rew: Extraction, where: set[int]) -> set[int]:
+    """Rewrite sentences about the same organ on the same side as the given report sentences
+    ("No suspicious enhancement in the left breast." / "Left breast: there are no suspicious areas.")."""
+    out = set()
+    for i in where:
+        o_sentence = orig.sentences[i]
+        o_sides = _sentence_sides(o_sentence)
+        o_anatomy = {m.concept for m in lexicon.find_anatomy(o_sentence)}
+        if not o_sides or not o_anatomy:
+            continue
+        for j, r_sentence in enumerate(rew.sentences):
+            if _sentence_sides(r_sentence) == o_sides and o_anatomy & {m.concept for m in lexicon.find_anatomy(r_sentence)}:
+                out.add(j)
+    return out
+
+
 def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
                            pairs: dict[str, set[str]]) -> set[str]:
     """Dropped denials that the rewrite restates in words the lexicon cannot read.
@@ -168,7 +184,7 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
         siblings = {s.concept for s in orig.statements if s.sentence_index in where and s.concept != c}
         partners = set().union(*(pairs.get(k, set()) for k in siblings)) if siblings else set()
         region = {s.sentence_index for s in rew.statements if s.concept in partners}
-        region |= {i + 1 for i in region}
+        region |= {i + 1 for i in region} | _same_place(orig, rew, where)
         spare = next((i for i in sorted(region) if budget[i] > 0), None)
         if spare is not None:
             budget[spare] -= 1
@@ -403,6 +419,15 @@ def _softened(o_st: list[Statement], r_st: list[Statement]) -> list[Statement]:
     return [replace(s, polarity="present") if s.polarity == "uncertain" else s for s in r_st]
 
 
+def _denial_restated(concept: str, partners: set[str], orig: Extraction, rew: Extraction) -> bool:
+    """Whether the report's denials of a finding the rewrite affirms elsewhere are restated in
+    the rewrite's own words at the same place ("no suspicious enhancement in the left breast" ->
+    "left breast: there are no suspicious areas")."""
+    where = {s.sentence_index for s in orig.statements if s.concept == concept and s.polarity == "absent"}
+    region = _same_place(orig, rew, where)
+    return bool(region) and any(i in region for i in rew.unread_denials)
+
+
 def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Extraction) -> list[Flag]:
     flags: list[Flag] = []
     o_st = [s for s in orig.statements if s.concept == concept]
@@ -420,6 +445,8 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         now = ", ".join(_POLARITY_WORDS[p] for p in sorted(extra_pol))
         flags.append(Flag(type="negation",
                           detail=f"'{concept}' is {said} in the original but {now} in the rewrite."))
+    elif missing_pol == {"absent"} and _denial_restated(concept, partners, orig, rew):
+        pass
     elif missing_pol:
         lost = ", ".join(_POLARITY_WORDS[p] for p in sorted(missing_pol))
         o_count, r_count = Counter(s.polarity for s in o_st), Counter(s.polarity for s in r_st)
@@ -451,6 +478,9 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
                 flags.append(Flag(type="laterality",
                                   detail=f"'{concept}': the side ({_describe_sides(o_sides)}) is missing in the rewrite."))
             continue
+        if any(not s.sides for s in o_st if s.polarity == polarity) and r_sides - o_sides <= orig.all_sides \
+                and o_sides <= r_sides:
+            continue  # the report left a side unstated here that it names elsewhere (a heading)
         if r_sides < o_sides:  # one side's finding was left out, nothing was moved
             flags.append(Flag(type="omission",
                               detail=f"'{concept}' on the {_describe_sides(o_sides - r_sides)} side is missing "

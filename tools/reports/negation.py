@@ -71,7 +71,7 @@ _NEG_PRE = (
     r"ct evidence|mri evidence|sonographic evidence) (?:of|for|to suggest)",
     r"no (?:definite|obvious|significant|acute|visible|focal|discrete|suspicious|new|other|further|"
     r"measurable|residual|large|gross)",
-    r"negative for", r"free of", r"free from", r"absence of", r"absent", r"without", r"not", r"no", r"nor",
+    r"negative for", r"resolution of", r"free of", r"free from", r"absence of", r"absent", r"without", r"not", r"no", r"nor",
     r"neither", r"never", r"none", r"nothing", r"none of (?:the|these|those|them|your)", r"neither of (?:the|these|those|them|your)", r"rather than", r"clear of", r"did not (?:see|find|show|detect|identify|reveal)",
     r"does not (?:show|have|contain|demonstrate|reveal)", r"do not (?:see|show|have)", r"didn't (?:see|find|show)",
     r"doesn't (?:show|have)", r"don't (?:see|have)", r"not (?:see|find|show)", r"nothing (?:to suggest|that looks like)",
@@ -158,6 +158,8 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
     inside = sorted(f for f in findings if start <= f[0] < end)
     for prev, cur in zip(inside, inside[1:]):
         gap = text[prev[1]:cur[0]]
+        if not gap.strip(" -"):  # one noun phrase: "no enhancing lesions"
+            continue
         if re.match(r"^[^()]{0,40}\((?:\s*[\w'-]+){0,2}\s*$", gap):  # a gloss in brackets: "no scarring of the liver (cirrhosis)"
             continue
         if _NOUN_PHRASE_JOIN_RE.match(gap):  # one noun phrase: "no patch of infection"

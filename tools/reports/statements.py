@@ -83,7 +83,10 @@ _RECOMMEND_RE = re.compile(
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
-    r"see (?:a|your) (?:specialist|doctor)|next steps?\b|the plan is\b|plan:)",
+    r"see (?:a|your) (?:specialist|doctor)|next steps?\b|the plan is\b|plan:|"
+    r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|"
+    r"discuss|talk|go over|look at|match|review|refer|arrange|order|consider|weigh)|"
+    r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",
     re.IGNORECASE)
 MAX_SENTENCE_CHARS = 600
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=:)\s+(?=[A-Z])")
@@ -293,7 +296,7 @@ def extract(text: str) -> Extraction:
             polarity = negation.polarity_at(mention.start, mention.end, negated, uncertain)
             if mention in absent_words:  # "intact" is an absence; "not intact" a presence
                 polarity = "present" if polarity == "absent" else "absent"
-            elif re.match(r"(?:non-?|un)(?:obstruct|displac)", mention.surface, re.IGNORECASE):
+            elif re.match(r"(?:non-?|un)(?:obstruct|displac|enhanc)", mention.surface, re.IGNORECASE):
                 polarity = "absent"
             elif polarity == "present" and _NORMAL_INSIDE_RE.search(mention.surface):
                 polarity = "absent"  # "its wall is a normal thickness": the measure is named as normal
