@@ -164,6 +164,29 @@ def _same_place(orig: Extraction, rew: Extraction, where: set[int]) -> set[int]:
     return out
 
 
+# Single lay words that describe how something looks rather than name a finding.
+_DESCRIPTIVE_WORDS = frozenset("""swollen swelling thick thickened thicker thickening narrow narrowed narrower narrowing
+enlarged enlargement bigger larger wider widened worn spot spots patch patches shadow shadows hazy cloudy stretched
+dilated bulging""".split())
+
+
+def _lay_descriptions(orig: Extraction, rew: Extraction, added: set[str], matched: set[str]) -> set[str]:
+    """Added concepts met only as one describing word ("swollen", "narrowed", "a spot") in a
+    sentence about an organ the report discusses, or beside a finding it shares: the rewrite
+    describes what the report found ("the gap between the bones is narrower" for joint space
+    loss, "the veins are swollen, like varicose veins"). A new finding named as such ("a fatty
+    liver", "a clot") is still an addition."""
+    o_anatomy = {m.concept for sent in orig.sentences for m in lexicon.find_anatomy(sent)}
+    beside = {s.sentence_index for s in rew.statements if s.concept in matched}
+    out = set()
+    for concept in added:
+        own = [s for s in rew.statements if s.concept == concept]
+        if own and all(s.surface.lower() in _DESCRIPTIVE_WORDS and (s.anatomy & o_anatomy or s.sentence_index in beside)
+                       for s in own):
+            out.add(concept)
+    return out
+
+
 def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
                            pairs: dict[str, set[str]]) -> set[str]:
     """Dropped denials that the rewrite restates in words the lexicon cannot read.
@@ -376,6 +399,7 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
             omitted.discard(c)
     added = extra - matched_rewrite - (unassigned_related & _glosses(rew, matched_rewrite))
     added -= _descriptions(rew, added, matched_rewrite)
+    added -= _lay_descriptions(orig, rew, added, matched_rewrite)
     added -= _only_denied(rew, added)
     added -= _bracket_glosses(rew, added, matched_rewrite)
     _pair_by_measurement(orig, rew, omitted, added, pairs)
@@ -519,6 +543,25 @@ def _severity_swap(concept: str, o_st: list[Statement], r_st: list[Statement]) -
     return []
 
 
+def _measured_side_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
+    """A measurement ties a finding to its sentence, so when the one report sentence and the one
+    rewrite sentence that give "1.2 cm" name opposite sides, the finding has changed sides, in
+    whatever words the rewrite describes it ("filling defect in the right renal pelvis" ->
+    "an area of soft tissue inside your left kidney")."""
+    flags = []
+    for m in orig.measurements:
+        o_idx = [i for i, sent in enumerate(orig.sentences) if any(m.matches(x) for x in extract_measurements(sent))]
+        r_idx = [j for j, sent in enumerate(rew.sentences) if any(m.matches(x) for x in extract_measurements(sent))]
+        if len(o_idx) != 1 or len(r_idx) != 1:
+            continue
+        o_sides, r_sides = _sentence_sides(orig.sentences[o_idx[0]]), _sentence_sides(rew.sentences[r_idx[0]])
+        if o_sides and r_sides and not (o_sides & r_sides):
+            flags.append(Flag(type="laterality", detail=f"The finding measured {m.raw} is on the "
+                                                        f"{_describe_sides(o_sides)} in the original, the "
+                                                        f"{_describe_sides(r_sides)} in the rewrite."))
+    return flags
+
+
 def _new_bone_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
     """A fracture the rewrite places in a bone the original never names is a second fracture:
     "a break in the radius ... also a small break in the ulna" pairs with one fracture otherwise."""
@@ -580,6 +623,7 @@ def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool
     for concept, partners in sorted(pairs.items()):
         flags.extend(_compare_paired(concept, partners, orig, rew))
     flags.extend(_new_bone_flags(orig, rew))
+    flags.extend(_measured_side_flags(orig, rew))
     # Only "left"/"right" themselves count here: "the areas on either side of the gland" names
     # paired anatomy, not a side the report left out.
     new_sides = _named_single_sides(rew) - orig.all_sides

@@ -130,7 +130,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "diverticulosis": ("diverticulosis", "diverticula", "small pouches", "pouches ~ bowel wall",
                        "pouches ~ colon"),
     "gallbladder wall thickening": ("gallbladder wall thickening", "thickened gallbladder wall",
-                                    "gallbladder wall ~ thick*", "wall of the gallbladder ~ thick*"),
+                                    "(gallbladder wall|wall of the gallbladder) ~ (thickened|thicker|thickening|too thick|very thick|"
+                                    "is thick|looks thick|(normal|usual) thickness)"),
     "cholecystitis": ("cholecystitis", "inflamed gallbladder", "gallbladder ~ inflamed",
                       "gallbladder inflammation"),
     "splenomegaly": ("splenomegaly", "(enlarged|large|big|bigger|larger|swollen) spleen",
@@ -143,6 +144,10 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "tear": ("tear", "tears", "torn", "split", "frayed", "torn (all the way )?through", "(tear|split) ~ all the way through",
              "(full|complete)(-|\\s)(thickness(-|\\s))?tear*"),
     "rupture": ("rupture*", "burst", "bursting", "snapped", "snapped ~ (through|in two|apart)"),
+    "septal deviation": ("(septum|septal) ~ deviat*", "deviated (nasal )?septum", "septal deviation",
+                         "(septum|wall between ~ nostrils|middle of ~ nose) ~ (bent|bends|crooked|lean*|curv*|shifted|pushed)"),
+    "murphy sign": ("murphy('s|s|s')? sign", "(pain|tender*|hurt*|sore*) ~ (probe|pressed|pressing|pushed|pushing|press)",
+                    "(probe|pressed|pressing|pushing|press) ~ (pain|tender*|hurt*|sore*)"),
     "joint extension": ("intra-?articular extension", "extend* into ~ joint", "(goes|go|going|runs?|running|reach*|extend*) into ~ joint*",
                         "(into|involv*) the joint surface", "involv* ~ joint surface"),
     "haemothorax": ("haemothora*", "hemothora*", "blood ~ (around|outside|surrounding|between) ~ lung*",
@@ -154,13 +159,14 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "spread* ~ cancer", "secondary deposit*",
                    "secondaries", "(cancer|tumou?r) ~ (travelled|moved) ~ (from|elsewhere)"),
     "cancer": ("cancer*", "malignan*", "carcinoma*"),
-    "pneumoperitoneum": ("pneumoperitoneum", "free air", "free gas", "air ~ belly", "air ~ abdomen",
+    "pneumoperitoneum": ("pneumoperitoneum", "free air", "free gas", "free (intraperitoneal|intra-peritoneal|peritoneal|abdominal) (air|gas)", "air ~ belly", "air ~ abdomen",
                           "air outside the bowel*", "gas outside the bowel*", "(air|gas) ~ (leak*|escap*) ~ (bowel*|gut|intestine*|belly|abdomen|tummy)",
                           "(air|gas) ~ outside ~ (bowel*|gut|intestine*)", "(air|gas) ~ (tummy|abdominal cavity)"),
     "obstruction": ("obstruct*", "non-?obstruct*", "blockage*", "block*", "occlu*"),
     "dilatation": ("dilat*", "widened", "widening", "stretched", "enlarged", "enlargement",
                    "(bigger|larger|wider) than (normal|usual|expected|it should be|they should be|it should|they should)"),
-    "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ thick*", "thick ~ wall*"),
+    "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ (thickened|thicker|thickening|too thick|very thick|is thick|looks thick|are thick|(normal|usual) thickness)",
+                   "(thick|thickened) ~ wall*"),
     "opacity": ("opacit*", "shadow*", "hazy area*", "haziness", "white area*", "cloudy area*", "patch*",
                 "smudge*", "blurr* area*", "white spot*"),
     "ground-glass": ("ground-glass", "ground glass", "hazy", "haze"),
@@ -352,6 +358,8 @@ _SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bilat|bibasal|bib
                       r"(?!-(?!sided))", re.IGNORECASE)
 # Report shorthand: "R hip", "L kidney", "R L5 nerve root" (capital letter alone before a word;
 # not "L5", and not a litre after a number).
+# "RUQ", "LLL", "RML": quadrants and lobes written as letters.
+_REGION_ABBREVIATION_RE = re.compile(r"(?<![\w-])(R|L)(?:UQ|LQ|UL|LL|ML|UE|LE|IF|IJ|ICA|CCA|PE)s?(?![\w-])")
 _SIDE_ABBREVIATION_RE = re.compile(r"(?<![\w.-])(?<!\d )(R|L)(?=\s+(?:[a-z]|L\d|S\d|[A-Z]{2,}))")
 # Everyday idioms that use "right" and "left" without naming a side of the body: "blood flows
 # the right way", "the right size", "all right", "180 ml is left behind", "what is left over".
@@ -396,8 +404,9 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
         if word in ("right", "left") and _idiom(word, text, m.start(), m.end()):
             continue
         out.append((m.start(), SIDES[word]))
-    for m in _SIDE_ABBREVIATION_RE.finditer(text):
-        out.append((m.start(), SIDES["right" if m.group(1) == "R" else "left"]))
+    for pattern in (_SIDE_ABBREVIATION_RE, _REGION_ABBREVIATION_RE):
+        for m in pattern.finditer(text):
+            out.append((m.start(), SIDES["right" if m.group(1) == "R" else "left"]))
     return sorted(out, key=lambda item: item[0])
 
 # How bad a finding is, in report and lay words: compared per side, so that "severe arthritis on

@@ -51,7 +51,7 @@ _UNCERTAIN_PRE = (
     r"believed to be", r"favou?r(?:s|ed)?", r"hard to (?:say|tell|be sure)", r"(?:can't|cannot|can not) be sure",
     r"not (?:entirely |completely |yet )?(?:sure|certain|definite|confirmed)", r"may represent", r"might represent",
     r"could represent", r"would fit with", r"looks? like it (?:could|may|might)", r"it is not known whether",
-    r"can be (?:seen|found) (?:with|in)", r"can be (?:a )?signs? of", r"can (?:mean|suggest)",
+    r"can be (?:seen|found) (?:with|in)", r"looks? (?:a lot |most )?like", r"sounds? like", r"can be (?:a )?signs? of", r"can (?:mean|suggest)",
     r"(?:does|do|did) not (?:necessarily |definitely |always )?mean (?:that )?(?:you|it|there|this)"
     r"(?: (?:definitely|certainly|really))? (?:have|has|is|are)",
 )
@@ -86,10 +86,10 @@ _NEG_POST = (
     r"(?:is|are|was|were|has been|have been) (?:ruled out|excluded|absent|resolved)",
     r"not (?:seen|identified|visualized|visualised|demonstrated|present|detected|evident|appreciated)",
     r"(?:is|are|was|were) (?:not )?(?:there|found|visible)", r"(?:has|have) (?:resolved|gone|cleared|disappeared)",
-    r"ruled out", r"excluded",
+    r"ruled out", r"excluded", r"(?:is|are|was|were) negative",
 )
 # Post phrases must contain a negating word to negate ("is seen" is affirmative).
-_NEG_WORD = re.compile(r"\b(not|no|absent|ruled out|excluded|resolved|gone|cleared|disappeared)\b")
+_NEG_WORD = re.compile(r"\b(not|no|absent|ruled out|excluded|resolved|gone|cleared|disappeared|negative)\b")
 
 _TERMINATORS = re.compile(
     r"\b(?:but|however|although|though|whereas|while|except|apart from|aside from|other than|yet|"

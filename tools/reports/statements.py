@@ -228,7 +228,7 @@ _CLAUSE_BREAK_RE = re.compile(r"[;:.]|\b(?:but|while|whereas|without|no|not)\b",
 # Where a new clause starts: "the ratio of the right chamber to the left one is 0.8, and there is
 # no strain on the right side of the heart" gives the strain only the right side.
 _SIDE_CLAUSE_BREAK_RE = re.compile(
-    r"[;:]|,\s+(?:and\s+|but\s+|so\s+)?(?:there|this|it|its|these|those|we|your|you|they)\b|"
+    r"[;:]|,?\s+but\b|,\s+(?:and\s+|so\s+)?(?:there|this|it|its|these|those|we|your|you|they)\b|"
     r"\b(?:and|but|while|whereas)\s+(?:there|this|it|its|these|those|we|your|you|they)\b", re.IGNORECASE)
 
 
@@ -252,6 +252,25 @@ def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozen
             chosen = [result[-1]]  # "right calcified plaque": one noun phrase, one side
         result.append(frozenset().union(*chosen) if chosen else frozenset())
     return result
+
+
+# Why the scan was done or what it looked for is no finding: "checked the veins in both legs
+# for blood clots", "because you have a higher risk of breast cancer", "to find the cause of".
+_CONTEXT_RE = re.compile(
+    r"\b(?:check(?:ed|s|ing)?|look(?:ed|s|ing)?|search(?:ed|es|ing)?|screen(?:ed|s|ing)?|assess(?:ed|ing)?|"
+    r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,6}?for (?:any |signs? of |possible |a |an )?|"
+    r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
+    r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|reason for (?:the )?(?:scan|study|exam))"
+    r"\s*:", re.IGNORECASE)
+
+
+def _context_spans(sentence: str) -> list[tuple[int, int]]:
+    """Spans that state the reason for the study, to the end of their clause."""
+    spans = []
+    for m in _CONTEXT_RE.finditer(sentence):
+        end = re.search(r"[;.]|,\s+(?:and|but|which)\b|\bbut\b", sentence[m.end():])
+        spans.append((m.start(), m.end() + end.start() if end else len(sentence)))
+    return spans
 
 
 def _absence_mentions(sentence: str) -> list[lexicon.Mention]:
@@ -286,6 +305,8 @@ def extract(text: str) -> Extraction:
         found = lexicon.find_findings(sentence)
         absent_words = [a for a in _absence_mentions(sentence)
                         if not any(a.start < m.end and m.start < a.end for m in found)]
+        context = _context_spans(sentence)
+        found = [m for m in found if not any(a <= m.start < b for a, b in context)]
         mentions = sorted(found + absent_words, key=lambda m: m.start)
         negated, uncertain = negation.scopes(sentence, [(m.start, m.end) for m in found])
         result.unread_denials.extend(index for start, end in negated

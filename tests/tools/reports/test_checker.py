@@ -192,6 +192,14 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # a side named in another clause of the sentence is not this finding's side
     ("Left ventricle normal. No right heart strain.", "The right chamber is compared with the left one, and there is no strain on the right side "
                                "of your heart."),
+    # why the scan was done is no finding; "RUQ" names a side; "is negative" denies a sign
+    ("LEFT LEG VENOUS DUPLEX: Thrombus in the left popliteal vein.",
+     "This scan checked the veins in both legs for blood clots. There is a clot in the vein behind the left knee."),
+    ("Surgical clips in the RUQ.", "There are metal clips in the upper right part of your belly."),
+    ("Sonographic Murphy's sign is negative.", "Pressing on the gallbladder with the probe did not cause pain."),
+    # one describing word about an organ the report discusses is no new finding
+    ("Left varicocele.", "This means the veins in the scrotum on the left are swollen, like varicose veins."),
+    ("Gallbladder wall is 2 mm, not thickened.", "The gallbladder wall measures 2 mm and is not thickened."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
@@ -220,6 +228,11 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     # one report sentence explains one added finding, not two
     ("Stomach is distended with fluid.", "His stomach is swollen with fluid. There is also loose fluid in his belly.",
      "addition"),
+    # a measured finding that changes sides, whatever the rewrite calls it
+    ("A 1.2 cm enhancing filling defect in the right renal pelvis.",
+     "There is a 1.2 cm area of soft tissue inside your left kidney.", "laterality"),
+    # a named new finding in an organ the report discusses is still an addition
+    ("Gallstones. Normal liver.", "There are gallstones. The liver is fatty.", "addition"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
