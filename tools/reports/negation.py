@@ -87,6 +87,7 @@ _NEG_POST = (
     r"not (?:seen|identified|visualized|visualised|demonstrated|present|detected|evident|appreciated)",
     r"(?:is|are|was|were) (?:not )?(?:there|found|visible)", r"(?:has|have) (?:resolved|gone|cleared|disappeared)",
     r"ruled out", r"excluded", r"(?:is|are|was|were) negative",
+    r"(?:is|are|was|were|has|have) (?:now |since |completely )?(?:gone|resolved|cleared)(?: up| away)?",
 )
 # Post phrases must contain a negating word to negate ("is seen" is affirmative).
 _NEG_WORD = re.compile(r"\b(not|no|absent|ruled out|excluded|resolved|gone|cleared|disappeared|negative)\b")

@@ -83,7 +83,7 @@ _RECOMMEND_RE = re.compile(
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
-    r"see (?:a|your) (?:specialist|doctor)|next steps?\b|the plan is\b|plan:|"
+    r"see (?:a|your) (?:specialist|doctor)|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
     r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|"
     r"discuss|talk|go over|look at|match|review|refer|arrange|order|consider|weigh)|"
     r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",
@@ -190,11 +190,17 @@ def _unit_key(unit: str) -> str:
     return u
 
 
+_AGE_BEFORE_RE = re.compile(r"\bage[d:]?\s*$", re.IGNORECASE)
+_AGE_AFTER_RE = re.compile(r"[- ]old\b", re.IGNORECASE)
+
+
 def extract_measurements(text: str) -> list[Measurement]:
     """Every number that carries a unit; "3 x 4 cm" gives two lengths, "6-12 months" two times."""
     out: list[Measurement] = []
     for m in _MEASURE_RE.finditer(text or ""):
         whole = m.group(0)
+        if _AGE_BEFORE_RE.search(text[max(0, m.start() - 8):m.start()]) or _AGE_AFTER_RE.match(text[m.end():m.end() + 8]):
+            continue  # the patient's age is not a measurement of a finding
         tail_unit = re.search(_UNIT + r"\s*$", whole, re.IGNORECASE)
         values = [(n.group(0), n.start()) for n in _ALL_NUM_RE.finditer(whole)]
         if not values:

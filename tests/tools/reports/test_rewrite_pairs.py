@@ -57,5 +57,5 @@ def test_checker_on_the_split_still_being_studied_does_not_regress(pairs: list[d
     """dev6 and dev7 (long reports with rewrites in two new voices) are below the false-flag
     target; this guards what has been reached on them without the embedding fallback."""
     detection, false_flags = _rates([p for p in pairs if p.get("split") in ("dev6", "dev7")])
-    assert detection >= 0.90
-    assert false_flags <= 0.50
+    assert detection >= 0.95
+    assert false_flags <= 0.30
