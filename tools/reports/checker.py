@@ -170,6 +170,11 @@ enlarged enlargement bigger larger wider widened worn spot spots patch patches s
 dilated bulging""".split())
 
 
+def _describing(surface: str) -> bool:
+    word = re.sub(r"\s+than\s+(?:normal|usual|expected|before|it should be|they should be)$", "", surface.lower().strip())
+    return word in _DESCRIPTIVE_WORDS
+
+
 def _lay_descriptions(orig: Extraction, rew: Extraction, added: set[str], matched: set[str]) -> set[str]:
     """Added concepts met only as one describing word ("swollen", "narrowed", "a spot") in a
     sentence about an organ the report discusses, or beside a finding it shares: the rewrite
@@ -181,8 +186,7 @@ def _lay_descriptions(orig: Extraction, rew: Extraction, added: set[str], matche
     out = set()
     for concept in added:
         own = [s for s in rew.statements if s.concept == concept]
-        if own and all(s.surface.lower() in _DESCRIPTIVE_WORDS and (s.anatomy & o_anatomy or s.sentence_index in beside)
-                       for s in own):
+        if own and all(_describing(s.surface) and (s.anatomy & o_anatomy or s.sentence_index in beside) for s in own):
             out.add(concept)
     return out
 
@@ -221,7 +225,7 @@ def _in_brackets(sentence: str, start: int) -> bool:
 
 
 def _bracket_glosses(rew: Extraction, added: set[str], matched: set[str]) -> set[str]:
-    """Added concepts that only ever explain another term in brackets.
+    """Added concepts first met explaining another term in brackets.
 
     Lay rewrites gloss terms in brackets: "lymph nodes (small infection-fighting glands)",
     "a sinus infection (acute sinusitis)". A mention inside brackets, or one followed at once by
@@ -240,8 +244,8 @@ def _bracket_glosses(rew: Extraction, added: set[str], matched: set[str]) -> set
             return bool(bracket) and any(o.concept in matched and o.sentence_index == s.sentence_index
                                          and s.end < o.start < s.end + len(bracket.group(0))
                                          for o in rew.statements)
-        if own and all(glossed(s) for s in own):
-            out.add(concept)
+        if own and glossed(min(own, key=lambda s: (s.sentence_index, s.start))):
+            out.add(concept)  # later mentions refer back to the glossed one ("the left breast lump")
     return out
 
 
@@ -373,16 +377,18 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
         return lexicon.related(c, e) and (not a or not b or bool(a & b))
 
     for e in sorted(extra):
-        best, best_score = None, 0
+        best, best_score = None, 0.0
         for c in sorted(o_concepts):
             if not near(c, e):
                 continue
             if c not in r_concepts:
-                score = 2
+                score = 2.0
             elif pol(rew, e) <= (pol(orig, c) - pol(rew, c)):
-                score = 1
+                score = 1.0
             else:
-                score = 0
+                score = 0.0
+            if score and pol(rew, e) & pol(orig, c):
+                score += 0.5  # a lay word for the finding said the same way ("no lump" for "no mass")
             if score > best_score:
                 best, best_score = c, score
         if best is not None:
@@ -459,7 +465,9 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     o_pol = {s.polarity for s in o_st}
     r_pol = {s.polarity for s in r_st}
     extra_pol, missing_pol = r_pol - o_pol, o_pol - r_pol
-    if extra_pol == {"absent"} and not missing_pol and orig.unread_denials:
+    related_denial = any(o.polarity == "absent" and o.concept != concept and lexicon.related(o.concept, concept)
+                         for o in orig.statements)
+    if extra_pol == {"absent"} and not missing_pol and (orig.unread_denials or related_denial):
         # Everything the report says of it is kept; the extra denial restates one the report
         # makes in words the lexicon does not read ("no neural compromise" -> "it is not
         # pressing on any nerves"), as an added denial would (`_only_denied`).

@@ -47,12 +47,12 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "lesion": ("lesion*", "filling defect*", "abnormal area*", "abnormal spot*", "abnormal patch*",
                "(area|spot|patch) ~ (looks|appears|shows up) (bright|dark|darker|brighter|different)"),
     "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
-             "fluid-filled (swelling*|lump*|bubble*|blister*)",
+             "fluid-filled (swelling*|lump*|bubble*|blister*|spot*|area*)",
              "fluid filled pocket*", "sac of fluid", "pocket* of fluid", "bubble* of fluid"),
     "fracture": ("fractur*", "broken", "break*", "crack*",
                  "(bone|bones|vertebra*|back|spine|backbone) ~ (squash*|crush*|collapsed|flattened|caved in)",
                  "(squashed|crushed|collapsed|flattened) (bone|vertebra*|backbone)", "wedg* (deformit*|vertebra*)"),
-    "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood ~ brain", "hematoma*", "haematoma*",
+    "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood (in|inside|on|around|over|within) ~ brain", "hematoma*", "haematoma*",
                     "collection of blood", "pool* of blood", "bruis*"),
     "infarct": ("infarct*", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
                 "blocked blood supply", "tissue damage ~ blood flow"),
@@ -72,7 +72,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                            "loss of blood supply to ~ bone*", "bone* ~ (losing|lost|lack*) ~ blood supply"),
     "displacement": ("displace*", "undisplaced", "non-?displaced", "angulat*",
                      "(break|crack|fracture|bone|pieces|fragments|ends|bone ends|broken ends) ~ (moved|shifted)( out of (place|line|position|alignment))?",
-                     "(moved|shifted) (by )?\\d+ ?mm", "bent (toward|towards|by|at an angle)*",
+                     "(moved|shifted) (by )?\\d+ ?mm", "bent (toward|towards|by|at an angle)*", "tilt* ~ (degrees|backward*|forward*|back|toward*)",
                      "(pieces|fragments|ends|bone ends|broken ends) ~ (moved|shifted|slipped|out of (place|line|position))",
                      "(shift|movement) of the (pieces|fragments|bone ends|broken ends|bones?)",
                      "(moved|shifted) out of (place|position|line)"),
@@ -101,7 +101,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                     "subluxat*"),
     "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
                    "inhaled stomach contents", "breathed into the lung*"),
-    "atrophy": ("atroph*", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
+    "atrophy": ("atroph*", "muscle wasting", "(muscle|muscles) ~ (shrunk*|smaller than|wasted|wasting|thinner|thinned|lost ~ bulk)", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
                 "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken"),
     "heart strain": ("heart strain", "heart ~ strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
                      "heart ~ strained"),
@@ -141,7 +141,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "thyroid nodule": ("thyroid nodul*",),
     "fibroid": ("fibroid*", "leiomyoma*", "myoma*", "(non-cancerous|benign|harmless) (muscle )?growth* ~ (womb|uterus)",
                 "(non-cancerous|benign|harmless) muscle (growth*|lump*|swelling*)"),
-    "tear": ("tear", "tears", "torn", "split", "frayed", "torn (all the way )?through", "(tear|split) ~ all the way through",
+    "tear": ("annular (tear|fissure)", "(crack*|tear|split) ~ (outer (layer|ring|part) of the )?disc", "tear", "tears", "torn", "split", "frayed", "torn (all the way )?through", "(tear|split) ~ all the way through",
              "(full|complete)(-|\\s)(thickness(-|\\s))?tear*"),
     "rupture": ("rupture*", "burst", "bursting", "snapped", "snapped ~ (through|in two|apart)"),
     "septal deviation": ("(septum|septal) ~ deviat*", "deviated (nasal )?septum", "septal deviation",
@@ -184,6 +184,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                     "pick* up ~ (contrast|dye)", "contrast pattern", "pattern of (contrast|dye)"),
     "white matter changes": ("white matter (change*|disease|hyperintens*|lesion*|spot*|abnormalit*)",
                              "small vessel (ischaemic |ischemic )?(change*|disease)",
+                             "(change*|damage|wear) ~ small (blood )?vessel*", "small (blood )?vessel* ~ (change*|damage|disease)",
                              "small vessel disease", "small-vessel disease",
                              "small blood vessel ~ changes"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline",
@@ -197,11 +198,11 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                           "impinge*", "trapped nerve*", "abut* ~ nerve*"),
     "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed",
                   "lining ~ sinus* ~ (swollen|thick*|inflamed)", "sinus* ~ lining ~ (swollen|thick*|inflamed)",
-                  "sinus* ~ (swollen|thick*|inflamed) lining"),
+                  "sinus* ~~ (swollen|thick*|inflamed) lining", "sinus infection*"),
 }
 
 ANATOMY: dict[str, tuple[str, ...]] = {
-    "lung": ("lung*", "pulmonary", "lobe*", "chest", "thora*"),
+    "lung": ("lung*", "pulmonary", "lobe*", "chest", "thora*", "airway*", "bronch*"),
     "heart": ("heart", "cardiac", "pericardi*"),
     "liver": ("liver", "hepatic", "hepato*"),
     "kidney": ("kidney*", "renal", "nephr*"),
@@ -212,7 +213,7 @@ ANATOMY: dict[str, tuple[str, ...]] = {
               "occipital"),
     "spine": ("spine", "spinal", "vertebra*", "disc", "lumbar", "cervical", "thoracic spine"),
     "bone": ("bone*", "rib*", "femur", "femoral", "humer*", "radius", "wrist", "ankle", "hip", "pelvi*",
-             "clavicle", "collarbone", "shoulder", "knee", "skull"),
+             "clavicle", "collarbone", "shoulder", "knee", "skull", "joint*"),
     "adrenal": ("adrenal*",),
     "thyroid": ("thyroid",),
     "bowel": ("bowel", "colon", "intestin*", "sigmoid", "appendix", "caecum", "cecum", "rectum"),
@@ -220,6 +221,7 @@ ANATOMY: dict[str, tuple[str, ...]] = {
     "ovary": ("ovar*",),
     "uterus": ("uter*", "womb", "endometri*"),
     "aorta": ("aort*",),
+    "vessel": ("arter*", "vein*", "venous", "vessel*", "iliac", "carotid", "jugular", "popliteal"),
     "breast": ("breast*",),
     "prostate": ("prostat*",),
 }
@@ -376,7 +378,8 @@ def _idiom(word: str, text: str, start: int, end: int) -> bool:
     before, after = text[max(0, start - 12):start], text[end:end + 16]
     if word == "right":
         if re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|in front|on top|through|"
-                    r"up to|into)\b", after, re.IGNORECASE):
+                    r"up to|into|(?:in|on|at|inside|by) (?:its|their|his|her|the middle|the centre|the center))\b",
+                    after, re.IGNORECASE):
             return True
         if re.search(r"\ball\s+$", before, re.IGNORECASE) or (
                 _RIGHT_IDIOM_BEFORE_RE.search(before) and _RIGHT_IDIOM_NOUN_RE.match(after)):
@@ -481,7 +484,7 @@ ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
     "displacement": (r"(?:pieces|fragments|ends|bones?)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"
                      r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|"
                      r"(?:stayed|remain\w*|still) (?:in (?:place|line|(?:\w+ )?position)|lined up))",),
-    "dislocation": (r"(?:joints?|mortise)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"
+    "dislocation": (r"(?:joints?|mortise)\W+(?:[\w']+\W+){0,8}?(?:lined up|in (?:line|place|alignment|"
                     r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|congruent)",
                     r"congruent"),
     "hydrocephalus": (r"(?:fluid(?:-filled)? (?:spaces|chambers|cavities)|ventricles)\W+(?:[\w']+\W+){0,9}?"

@@ -41,7 +41,7 @@ _UNCERTAIN_PRE = (
     r"not (?:entirely |completely |fully )?(?:possible to )?(?:exclude[ds]?|ruled out)",
     r"possible", r"possibly", r"probable", r"probably", r"likely", r"unlikely", r"may", r"might", r"could",
     r"suspicious (?:for|of)", r"suggestive of", r"suggests?", r"concerning for", r"questionable",
-    r"equivocal", r"presumed", r"presumably", r"consistent with", r"compatible with",
+    r"equivocal", r"presumed", r"presumably", r"consistent with", r"compatible with", r"to suggest", r"that suggests?",
     r"in keeping with", r"differential (?:diagnosis )?includes?", r"worrisome for", r"suspected",
     r"uncertain", r"not sure", r"perhaps", r"query", r"appears? to be", r"seems? to be", r"maybe",
     r"a chance of", r"raises? the possibility", r"cannot be certain", r"not certain", r"unclear",
@@ -63,7 +63,7 @@ _UNCERTAIN_POST = (
 # Hedges like "consistent with" / "in keeping with" are how reports state a diagnosis; they
 # do not make the finding uncertain for a patient, so they are pseudo-uncertain.
 _PSEUDO_UNCERTAIN = {r"consistent with", r"compatible with", r"in keeping with", r"appears? to be",
-                     r"seems? to be", r"suggests?"}
+                     r"seems? to be", r"to suggest", r"that suggests?"}
 
 _NEG_PRE = (
     r"there (?:is|are|was|were) no(?: evidence| sign| signs| indication)?(?: of)?",
@@ -161,6 +161,8 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
         gap = text[prev[1]:cur[0]]
         if not gap.strip(" -"):  # one noun phrase: "no enhancing lesions"
             continue
+        if re.search(r"\bto (?:suggest|indicate)\b|\bsuggest(?:ing|ive of)\b", gap, re.IGNORECASE):
+            continue  # "no filling defect to suggest embolism" denies the embolism too
         if re.match(r"^[^()]{0,40}\((?:\s*[\w'-]+){0,2}\s*$", gap):  # a gloss in brackets: "no scarring of the liver (cirrhosis)"
             continue
         if _NOUN_PHRASE_JOIN_RE.match(gap):  # one noun phrase: "no patch of infection"
@@ -194,6 +196,11 @@ def scopes(sentence: str, findings: list[tuple[int, int]] | None = None) -> tupl
         # The span starts at the trigger, so a lay phrase with the trigger inside it
         # ("the kidney is not swollen") is negated too.
         span = (m.start(), _clause_end(work, m.end()))
+        if m.group(0).lower().endswith("that") or work[m.end():m.end() + 6].lower().startswith(" that "):
+            # "no sign that the aneurysm has burst": the subject stands; its predicate is denied
+            verb = re.search(r"\b(?:has|have|had|is|are|was|were|will|can|could|does|do|did)\b", work[m.end():span[1]])
+            if verb:
+                span = (m.end() + verb.start(), span[1])
         if _QUANTIFIER_RE.match(m.group(0)):  # "none of the spots lit up": the whole clause is denied
             negated.append(span)
         else:

@@ -59,9 +59,9 @@ _UNIT_RE = re.compile(_UNIT + r"$", re.IGNORECASE)
 TEMPORAL: dict[str, tuple[str, ...]] = {
     "increased": ("increas\\w*", "larger", "bigger", "grown", "grew", "growing", "enlarg\\w+", "progressed",
                   "progression",
-                  "worse", "worsen\\w*", "more extensive", "expanded"),
+                  "worse", "worsen\\w*", "more extensive", "expanded", "up from", "gone up"),
     "decreased": ("decreas\\w*", "smaller", "shrunk", "shrank", "shrinking", "reduc\\w+", "improv\\w+",
-                  "regress\\w*", "less extensive", "diminish\\w*", "better"),
+                  "regress\\w*", "less extensive", "diminish\\w*", "better", "down from", "gone down"),
     "stable": ("stable", "unchanged", "no (?:significant |interval )?change", "not changed", "has not changed",
                "have not changed", "the same", "similar", "without (?:significant |interval )?change",
                "no (?:significant )?difference", "hasn't changed", "haven't changed", "did not change"),
@@ -267,7 +267,8 @@ _CONTEXT_RE = re.compile(
     r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,6}?for (?:any |signs? of |possible |a |an )?|"
     r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|reason for (?:the )?(?:scan|study|exam))"
-    r"\s*:", re.IGNORECASE)
+    r"\s*:|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
+    re.IGNORECASE)
 
 
 def _context_spans(sentence: str) -> list[tuple[int, int]]:
@@ -298,6 +299,11 @@ def _hedge_glosses(statements: list[Statement]) -> None:
     """A hedge covers its own gloss: in "probably a haemangioma, a harmless cluster of blood
     vessels" both mentions are uncertain, though the comma ends the hedge's scope."""
     hedged = {(s.sentence_index, s.concept) for s in statements if s.polarity == "uncertain"}
+    # "There is a 6 mm fluid-filled spot. This is probably a simple cyst.": the hedge in a
+    # sentence that opens by pointing back covers the finding it points back to.
+    pointing_back = {s.sentence_index for s in statements
+                     if s.polarity == "uncertain" and re.match(r"(?:this|it|these|they)\b", s.sentence, re.IGNORECASE)}
+    hedged |= {(i - 1, concept) for i, concept in list(hedged) if i in pointing_back}
     for s in statements:
         if s.polarity == "present" and (s.sentence_index, s.concept) in hedged:
             s.polarity = "uncertain"
@@ -315,8 +321,11 @@ def extract(text: str) -> Extraction:
         found = [m for m in found if not any(a <= m.start < b for a, b in context)]
         mentions = sorted(found + absent_words, key=lambda m: m.start)
         negated, uncertain = negation.scopes(sentence, [(m.start, m.end) for m in found])
-        result.unread_denials.extend(index for start, end in negated
-                                     if not any(m.start < end and start < m.end for m in mentions))
+        starts = sorted(start for start, _ in negated)
+        for start, end in negated:  # each trigger up to the next one: "no inflammation around it and no bleeding"
+            end = min([end] + [s for s in starts if s > start])
+            if not any(m.start < end and start < m.end for m in mentions):
+                result.unread_denials.append(index)
         sides = _attach_sides(sentence, mentions)
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
         for mention, side in zip(mentions, sides):
@@ -331,7 +340,8 @@ def extract(text: str) -> Extraction:
                 concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,
                 polarity=polarity, sides=side, anatomy=anatomy, start=mention.start, end=mention.end,
             ))
-        has_cue = bool(_COMPARISON_CUE_RE.search(sentence))
+        # the cue may open the list the change sits in ("Compared with your X-ray from June: - ...")
+        has_cue = bool(_COMPARISON_CUE_RE.search(sentence)) or bool(index and _COMPARISON_CUE_RE.search(sentences[index - 1]))
         for key, pattern in _TEMPORAL_RE:
             if pattern.search(sentence) and (has_cue or key not in _NEEDS_CUE):
                 result.temporal.add(key)
