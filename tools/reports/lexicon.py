@@ -362,7 +362,7 @@ _SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bilat|bibasal|bib
 # not "L5", and not a litre after a number).
 # "RUQ", "LLL", "RML": quadrants and lobes written as letters.
 _REGION_ABBREVIATION_RE = re.compile(r"(?<![\w-])(R|L)(?:UQ|LQ|UL|LL|ML|UE|LE|IF|IJ|ICA|CCA|PE)s?(?![\w-])")
-_SIDE_ABBREVIATION_RE = re.compile(r"(?<![\w.-])(?<!\d )(R|L)(?=\s+(?:[a-z]|L\d|S\d|[A-Z]{2,}))")
+_SIDE_ABBREVIATION_RE = re.compile(r"(?<![\w.-])(?<!\d )(R|L)(?=\s+(?:[a-z]|L\d|S\d|[A-Z]{2,}))|(?<=\bthe )(R|L)(?=[\s.,;:)]|$)")
 # Everyday idioms that use "right" and "left" without naming a side of the body: "blood flows
 # the right way", "the right size", "all right", "180 ml is left behind", "what is left over".
 _RIGHT_IDIOM_BEFORE_RE = re.compile(r"(?:\b(?:all|just|exactly|about|the|in the|at the)\s+)$", re.IGNORECASE)
@@ -409,7 +409,8 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
         out.append((m.start(), SIDES[word]))
     for pattern in (_SIDE_ABBREVIATION_RE, _REGION_ABBREVIATION_RE):
         for m in pattern.finditer(text):
-            out.append((m.start(), SIDES["right" if m.group(1) == "R" else "left"]))
+            letter = next(g for g in m.groups() if g)
+            out.append((m.start(), SIDES["right" if letter == "R" else "left"]))
     return sorted(out, key=lambda item: item[0])
 
 # How bad a finding is, in report and lay words: compared per side, so that "severe arthritis on

@@ -41,7 +41,7 @@ _UNCERTAIN_PRE = (
     r"not (?:entirely |completely |fully )?(?:possible to )?(?:exclude[ds]?|ruled out)",
     r"possible", r"possibly", r"probable", r"probably", r"likely", r"unlikely", r"may", r"might", r"could",
     r"suspicious (?:for|of)", r"suggestive of", r"suggests?", r"concerning for", r"questionable",
-    r"equivocal", r"presumed", r"presumably", r"consistent with", r"compatible with", r"to suggest", r"that suggests?",
+    r"equivocal", r"presumed", r"presumably", r"consistent with", r"compatible with", r"to suggest", r"that suggests?", r"(?:that|which) (?:would|might|could) suggest", r"suggesting",
     r"in keeping with", r"differential (?:diagnosis )?includes?", r"worrisome for", r"suspected",
     r"uncertain", r"not sure", r"perhaps", r"query", r"appears? to be", r"seems? to be", r"maybe",
     r"a chance of", r"raises? the possibility", r"cannot be certain", r"not certain", r"unclear",
@@ -63,7 +63,7 @@ _UNCERTAIN_POST = (
 # Hedges like "consistent with" / "in keeping with" are how reports state a diagnosis; they
 # do not make the finding uncertain for a patient, so they are pseudo-uncertain.
 _PSEUDO_UNCERTAIN = {r"consistent with", r"compatible with", r"in keeping with", r"appears? to be",
-                     r"seems? to be", r"to suggest", r"that suggests?"}
+                     r"seems? to be", r"to suggest", r"that suggests?", r"(?:that|which) (?:would|might|could) suggest", r"suggesting", r"(?:that|which) (?:would|might|could) suggest"}
 
 _NEG_PRE = (
     r"there (?:is|are|was|were) no(?: evidence| sign| signs| indication)?(?: of)?",
