@@ -237,8 +237,10 @@ def _bracket_glosses(rew: Extraction, added: set[str], matched: set[str]) -> set
         def glossed(s: Statement) -> bool:
             if s.start < 0:
                 return False
-            if _in_brackets(s.sentence, s.start):
-                return True
+            if _in_brackets(s.sentence, s.start):  # glossing a finding named just before the bracket
+                opening = s.sentence.rfind("(", 0, s.start)
+                return any(o.concept in matched and o.sentence_index == s.sentence_index
+                           and opening - 60 <= o.end <= opening for o in rew.statements)
             after = s.sentence[s.end:]
             bracket = re.match(r"\s*\(([^()]*)\)", after)
             return bool(bracket) and any(o.concept in matched and o.sentence_index == s.sentence_index

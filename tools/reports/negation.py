@@ -20,6 +20,8 @@ _PSEUDO = (
     r"not only", r"not necessarily", r"without (?:significant |interval )?change", r"no longer",
     r"has not changed", r"have not changed", r"did not change", r"hasn't changed", r"haven't changed",
     r"no other (?:change)", r"gram[- ]negative", r"not been (?:changed|altered)",
+    # "likely not cancer" denies more than it hedges; the "not" stays to negate
+    r"(?:most |very )?(?:likely|probably)(?= not\b)",
     # statements about a finding's nature, not its presence ("it is not yet clear what the spot is")
     r"not (?:yet )?(?:clear|known|certain|sure) (?:what|exactly what)", r"cannot (?:yet )?tell (?:yet )?what",
     r"can't (?:yet )?tell what", r"indeterminate",
@@ -86,7 +88,7 @@ _NEG_POST = (
     r"(?:is|are|was|were|has been|have been) (?:ruled out|excluded|absent|resolved)",
     r"not (?:seen|identified|visualized|visualised|demonstrated|present|detected|evident|appreciated)",
     r"(?:is|are|was|were) (?:not )?(?:there|found|visible)", r"(?:has|have) (?:resolved|gone|cleared|disappeared)",
-    r"ruled out", r"excluded", r"(?:is|are|was|were) negative",
+    r"ruled out", r"excluded", r"(?:is|are|was|were) negative", r"negative(?! for)",
     r"(?:is|are|was|were|has|have) (?:now |since |completely )?(?:gone|resolved|cleared)(?: up| away)?",
 )
 # Post phrases must contain a negating word to negate ("is seen" is affirmative).
