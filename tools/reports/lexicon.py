@@ -103,7 +103,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                     "subluxat*"),
     "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
                    "inhaled stomach contents", "breathed into the lung*"),
-    "atrophy": ("atroph*", "muscle wasting", "(muscle|muscles) ~ (shrunk*|smaller than|wasted|wasting|thinner|thinned|lost ~ bulk)", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
+    "atrophy": ("atroph*", "muscle wasting", "(muscle|muscles) ~~ (shrunk*|smaller than|wasted|wasting|thinner|thinned|lost ~ bulk)", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
                 "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken"),
     "heart strain": ("heart strain", "heart ~ strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
                      "heart ~ strained"),
@@ -123,7 +123,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                    "prolapsed disc", "disc prolapse", "extru*"),
     "stenosis": ("stenos*", "stenotic", "narrow*"),
     "calcification": ("calcifi*", "microcalcif*", "phlebolith*", "calcium deposit*", "calcium build-?up", "calcium"),
-    "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*",
+    "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*", "arthrosis", "arthroses",
                      "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
                      "(loss|narrowing) of (the )?joint space", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
                      "aging change*"),
@@ -260,8 +260,9 @@ SIDES: dict[str, frozenset[str]] = {
 }
 
 # Filler words may be separated by brackets too: "bones in your lower back (L1) have been squashed".
-_GAP = r"(?:[\s,'()-]+[\w'-]+){0,5}?[\s,'()-]+"
-_LONG_GAP = r"(?:[\s,'()-]+[\w'-]+){0,10}?[\s,'()-]+"
+# "or" ends a phrase: in "no loose fluid or air in the belly" the fluid is not "fluid ... in the belly".
+_GAP = r"(?:[\s,'()-]+(?!(?:or|nor)\b)[\w'-]+){0,5}?[\s,'()-]+"
+_LONG_GAP = r"(?:[\s,'()-]+(?!(?:or|nor)\b)[\w'-]+){0,10}?[\s,'()-]+"
 # A side word may sit inside a lay phrase: "fluid around the (left) lung".
 _JOIN = r"\s+(?:(?:left|right|both)\s+)?"
 

@@ -192,7 +192,12 @@ def scopes(sentence: str, findings: list[tuple[int, int]] | None = None) -> tupl
     negated: list[tuple[int, int]] = []
     for m in _NEG_POST_RE.finditer(work):
         if _NEG_WORD.search(m.group(0).lower()):
-            negated.append((_clause_start(work, m.start()), m.end()))
+            start = _clause_start(work, m.start())
+            comma = work.rfind(",", start, m.start())
+            if comma >= 0 and re.search(r"\w", work[comma:m.start()]) and not any(
+                    comma < f_start < m.start() for f_start, _ in (findings or [])):
+                start = comma + 1  # "left hydronephrosis, cause not identified": the cause is what is not seen
+            negated.append((start, m.end()))
     work = _mask(work, _NEG_POST_RE)
     for m in _NEG_PRE_RE.finditer(work):
         # The span starts at the trigger, so a lay phrase with the trigger inside it

@@ -59,9 +59,11 @@ _UNIT_RE = re.compile(_UNIT + r"$", re.IGNORECASE)
 TEMPORAL: dict[str, tuple[str, ...]] = {
     "increased": ("increas\\w*", "larger", "bigger", "grown", "grew", "growing", "enlarg\\w+", "progressed",
                   "progression",
-                  "worse", "worsen\\w*", "more extensive", "expanded", "up from", "gone up"),
+                  "worse", "worsen\\w*", "more extensive", "expanded", "up from", "gone up",
+                  "more than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)", "worse than (?:before|last time)"),
     "decreased": ("decreas\\w*", "smaller", "shrunk", "shrank", "shrinking", "reduc\\w+", "improv\\w+",
-                  "regress\\w*", "less extensive", "diminish\\w*", "better", "down from", "gone down"),
+                  "regress\\w*", "less extensive", "diminish\\w*", "better", "down from", "gone down",
+                  "less than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)"),
     "stable": ("stable", "unchanged", "no (?:significant |interval )?change", "not changed", "has not changed",
                "have not changed", "the same", "similar", "without (?:significant |interval )?change",
                "no (?:significant )?difference", "hasn't changed", "haven't changed", "did not change"),
