@@ -479,7 +479,9 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         now = ", ".join(_POLARITY_WORDS[p] for p in sorted(extra_pol))
         flags.append(Flag(type="negation",
                           detail=f"'{concept}' is {said} in the original but {now} in the rewrite."))
-    elif missing_pol == {"absent"} and _denial_restated(concept, partners, orig, rew):
+    elif missing_pol == {"absent"} and (_denial_restated(concept, partners, orig, rew)
+                                        or (concept in lexicon.GENERIC and rew.unread_denials)):
+        # an umbrella denial ("no suspicious lesion") is often told as "nothing worrying was seen"
         pass
     elif missing_pol:
         lost = ", ".join(_POLARITY_WORDS[p] for p in sorted(missing_pol))

@@ -80,7 +80,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "perforation": ("perforat*", "hole in the (bowel|gut|intestine*|stomach|colon|wall of the bowel)",
                     "(bowel|gut|intestine*) ~ (burst|ruptured)"),
     "lymphadenopathy": ("lymphadenopath*", "enlarged lymph (nodes?|glands?)", "lymph (nodes?|glands?) ~~ (enlarged|swollen)",
-                        "swollen lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*",
+                        "swollen lymph (nodes?|glands?)", "(enlarged|swollen|prominent) ~ lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*",
                         "prominent (lymph )?(nodes?|glands?)"),
     "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
     "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver", "fat build-?up", "(and|is|looks|appears|seems) (a bit |slightly |mildly )?fatty",
@@ -113,7 +113,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "plaque": ("plaque*", "atheroma*", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
     "bursitis": ("bursitis", "inflamed bursa", "bursa ~ inflamed", "inflammation of the bursa"),
     "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "cartilage ~~ (thinn*|worn)",
-                           "thinning of the cartilage", "thinned cartilage", "cartilage loss"),
+                           "thinning of the cartilage", "thinning of ~ cartilage", "(cartilage|chondral) (defect*|loss|wear)", "thinned cartilage", "cartilage loss"),
     "extension": ("extraprostatic extension", "(goes|go|going|grow*|spread*|extend*|reach*) (beyond|outside) ~ (prostate|capsule|gland)", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
                   "spread (beyond|outside) ~ prostate", "extension (beyond|outside)"),
     "biopsy": ("biops*", "fna", "needle aspiration", "fine-needle aspiration", "fine needle aspiration", "sample of cells",
@@ -122,7 +122,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                    "protrusion*", "bulg* ~ disc", "disc ~ (bulg*|slipped|(pushed|pushing|pushes|squeezed|squeezing|sticking|sticks|poking|pokes|bulged|bulging) out)",
                    "prolapsed disc", "disc prolapse", "extru*"),
     "stenosis": ("stenos*", "stenotic", "narrow*"),
-    "calcification": ("calcifi*", "microcalcif*", "phlebolith*", "calcium deposit*", "calcium build-?up", "calcium"),
+    "calcification": ("calcifi*", "hardened", "microcalcif*", "phlebolith*", "calcium deposit*", "calcium build-?up", "calcium"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "spondylos*", "osteoarthrit*", "arthrosis", "arthroses",
                      "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
                      "(loss|narrowing) of (the )?joint space", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
@@ -146,7 +146,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "tear": ("annular (tear|fissure)", "(crack*|tear|split) ~ (outer (layer|ring|part) of the )?disc", "tear", "tears", "torn", "split", "frayed", "torn (all the way )?through", "(tear|split) ~ all the way through",
              "(full|complete)(-|\\s)(thickness(-|\\s))?tear*"),
     "rupture": ("rupture*", "burst", "bursting", "snapped", "snapped ~ (through|in two|apart)"),
-    "septal deviation": ("(septum|septal) ~ deviat*", "deviated (nasal )?septum", "septal deviation",
+    "septal deviation": ("(septum|septal) ~ deviat*", "deviated (nasal )?septum", "septal deviation", "deviation of the (nasal )?septum",
                          "(septum|wall between ~ nostrils|middle of ~ nose) ~ (bent|bends|crooked|lean*|curv*|shifted|pushed)"),
     "murphy sign": ("murphy('s|s|s')? sign", "(pain|tender*|hurt*|sore*) ~ (probe|pressed|pressing|pushed|pushing|press)",
                     "(probe|pressed|pressing|pushing|press) ~ (pain|tender*|hurt*|sore*)"),
@@ -265,6 +265,7 @@ _GAP = r"(?:[\s,'()-]+(?!(?:or|nor)\b)[\w'-]+){0,5}?[\s,'()-]+"
 _LONG_GAP = r"(?:[\s,'()-]+(?!(?:or|nor)\b)[\w'-]+){0,10}?[\s,'()-]+"
 # A side word may sit inside a lay phrase: "fluid around the (left) lung".
 _JOIN = r"\s+(?:(?:left|right|both)\s+)?"
+_SIDE_WORD = r"(?:(?:left|right|both)\s+)?"  # "fluid at the top of the (right) lung": a side is no filler
 
 
 def _tokens(form: str) -> list[str]:
@@ -300,7 +301,7 @@ def _form_to_regex(form: str) -> str:
             continue
         if i > 0:
             prev = parts[i - 1]
-            out += _GAP if prev == "~" else _LONG_GAP if prev == "~~" else _JOIN
+            out += _GAP + _SIDE_WORD if prev == "~" else _LONG_GAP + _SIDE_WORD if prev == "~~" else _JOIN
         out += part
     return r"(?<![\w-])" + out + r"(?![\w])"
 

@@ -65,7 +65,7 @@ _UNCERTAIN_POST = (
 # Hedges like "consistent with" / "in keeping with" are how reports state a diagnosis; they
 # do not make the finding uncertain for a patient, so they are pseudo-uncertain.
 _PSEUDO_UNCERTAIN = {r"consistent with", r"compatible with", r"in keeping with", r"appears? to be",
-                     r"seems? to be", r"to suggest", r"that suggests?", r"(?:that|which) (?:would|might|could) suggest", r"suggesting", r"(?:that|which) (?:would|might|could) suggest"}
+                     r"seems? to be", r"to suggest", r"that suggests?", r"(?:that|which) (?:would|might|could) suggest"}
 
 _NEG_PRE = (
     r"there (?:is|are|was|were) no(?: evidence| sign| signs| indication)?(?: of)?",
