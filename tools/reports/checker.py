@@ -203,6 +203,11 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
     """
     explained: set[str] = set()
     budget = Counter(rew.unread_denials)
+    for c in sorted(omitted & lexicon.GENERIC):  # "no urothelial lesion" -> "nothing else was seen"
+        sources = [s for s in orig.statements if s.concept == c]
+        if sources and all(s.polarity == "absent" for s in sources) and sum(budget.values()) > 0:
+            budget[next(i for i in sorted(budget) if budget[i] > 0)] -= 1
+            explained.add(c)
     for c in sorted(omitted):
         sources = [s for s in orig.statements if s.concept == c]
         if not sources or any(s.polarity != "absent" for s in sources):
@@ -480,7 +485,9 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         flags.append(Flag(type="negation",
                           detail=f"'{concept}' is {said} in the original but {now} in the rewrite."))
     elif missing_pol == {"absent"} and (_denial_restated(concept, partners, orig, rew)
-                                        or (concept in lexicon.GENERIC and rew.unread_denials)):
+                                        or (concept in lexicon.GENERIC and rew.unread_denials)
+                                        or any(r.polarity == "absent" and r.concept not in partners
+                                               and lexicon.related(r.concept, concept) for r in rew.statements)):
         # an umbrella denial ("no suspicious lesion") is often told as "nothing worrying was seen"
         pass
     elif missing_pol:

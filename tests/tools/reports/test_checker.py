@@ -200,6 +200,15 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # one describing word about an organ the report discusses is no new finding
     ("Left varicocele.", "This means the veins in the scrotum on the left are swollen, like varicose veins."),
     ("Gallbladder wall is 2 mm, not thickened.", "The gallbladder wall measures 2 mm and is not thickened."),
+    # "or" ends a lay phrase; a side inside one is no filler
+    ("No free fluid or free gas.", "There is no loose fluid or air in the belly."),
+    ("Right apical pneumothorax has resolved.", "The pocket of air at the top of the right lung is now gone."),
+    # a denial after a comma is about its own subject
+    ("Moderate left hydronephrosis, cause not identified.",
+     "Your left kidney is moderately swollen with urine. The cause was not found."),
+    # an umbrella denial told as a denial of a related finding
+    ("Prostate lesion on the left. No suspicious bone lesion.",
+     "There is a spot (lesion) on the left of the prostate. There are no worrying spots in the bones."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
