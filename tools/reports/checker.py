@@ -166,7 +166,7 @@ def _same_place(orig: Extraction, rew: Extraction, where: set[int]) -> set[int]:
 
 # Single lay words that describe how something looks rather than name a finding.
 _DESCRIPTIVE_WORDS = frozenset("""swollen swelling thick thickened thicker thickening narrow narrowed narrower narrowing
-enlarged enlargement bigger larger wider widened worn spot spots patch patches shadow shadows hazy cloudy stretched
+enlarged enlargement bigger larger wider widened worn spot spots patch patches patchy shadow shadows hazy cloudy stretched
 dilated bulging""".split())
 
 
@@ -487,7 +487,9 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     elif missing_pol == {"absent"} and (_denial_restated(concept, partners, orig, rew)
                                         or (concept in lexicon.GENERIC and rew.unread_denials)
                                         or any(r.polarity == "absent" and r.concept not in partners
-                                               and lexicon.related(r.concept, concept) for r in rew.statements)):
+                                               and lexicon.related(r.concept, concept)
+                                               and r.concept not in {o.concept for o in orig.statements if o.polarity == "absent"}
+                                               for r in rew.statements)):
         # an umbrella denial ("no suspicious lesion") is often told as "nothing worrying was seen"
         pass
     elif missing_pol:

@@ -193,6 +193,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                              "small blood vessel ~ changes"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline",
                     "(compress*|pressing on|pushing on|squash*|press* against) ~ (optic )?chiasm",
+                    "(pressing|pushing|press*) (on|against) ~ nerves? (for|of|to) ~ (eye*|sight|vision|eyesight)",
                     "(optic )?chiasm ~ (compress*|squash*|pressed|pushed)",
                     "(pushing|pressing|pushes|presses) (on|against) ~ (brain|cord|spinal cord|chiasm|structures|organs?|airway|windpipe|trachea|heart|bowel|bladder)",
                     "shift* ~ (brain|midline|middle|centre|center)", "(brain|midline|middle|centre|center) ~ (shift*|pushed|moved)",
@@ -204,7 +205,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                           "impinge*", "trapped nerve*", "abut* ~ nerve*"),
     "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed",
                   "lining ~ sinus* ~~ (swollen|thick*|inflamed)", "sinus* ~ lining ~ (swollen|thick*|inflamed)",
-                  "sinus* ~~ (swollen|thick*|inflamed) lining", "sinus infection*"),
+                  "sinus* ~~ (swollen|thick*|inflamed) lining", "sinus infection*",
+                  "(infection|inflammation|swelling) ~ sinus*"),
 }
 
 ANATOMY: dict[str, tuple[str, ...]] = {

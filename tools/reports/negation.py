@@ -26,7 +26,7 @@ _PSEUDO = (
     r"not (?:yet )?(?:clear|known|certain|sure) (?:what|exactly what)", r"cannot (?:yet )?tell (?:yet )?what",
     r"can't (?:yet )?tell what", r"indeterminate",
     # lay forms of a finding that contain a negating word themselves
-    r"not fully (?:inflated|expanded|open)",
+    r"not fully (?:inflated|expanded|open|filled with air|aerated)",
     r"(?:not|isn't|aren't|can't|cannot|can not|unable to) (?:draining|emptying|drain|empty)(?: (?:well|properly|freely|fully|completely|normally))?", r"non-?(?:cancerous|displaced|obstructing|obstructive|enhancing)",
     # how the study was done, not what it found ("CT without contrast shows a 4 mm nodule")
     r"(?:with and |and )?without (?:(?:the |a |any |iv |intravenous |oral )?(?:contrast|dye|gadolinium|sedation|"
