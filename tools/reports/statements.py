@@ -240,6 +240,9 @@ _SIDE_CLAUSE_BREAK_RE = re.compile(
     r"\b(?:and|but|while|whereas)\s+(?:there|this|it|its|these|those|we|your|you|they)\b", re.IGNORECASE)
 
 
+_SIDE_HEADED_RE = re.compile(r"^\W*(?:(?:on|in|at|for) )?(?:the |your )?(?:left|right|both)\b", re.IGNORECASE)
+
+
 def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozenset[str]]:
     """Give each finding the side words of its own clause: before it back to the previous finding,
     else right after it ("effusion on the left")."""
@@ -250,12 +253,17 @@ def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozen
         next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(sentence)
         breaks = list(_SIDE_CLAUSE_BREAK_RE.finditer(sentence, prev_end, mention.start))
         clause_start = breaks[-1].end() if breaks else prev_end
-        before = ([s for pos, s in sides if clause_start <= pos < mention.end]
-                  or [s for pos, s in sides if prev_end <= pos < mention.end])
+        before = [s for pos, s in sides if clause_start <= pos < mention.end]
+        if not before and _SIDE_HEADED_RE.match(sentence):  # "On the left, there is mild plaque"
+            before = [s for pos, s in sides if prev_end <= pos < mention.end]
         clause_cut = re.search(r"[;,.]|\band\b|\bwith\b|\bbut\b", sentence[mention.end:])
         limit = mention.end + clause_cut.start() if clause_cut else len(sentence)
         after = [s for pos, s in sides if mention.end <= pos < min(limit, mention.end + 100)]
-        chosen = before or after
+        last_before = max((pos for pos, _ in sides if prev_end <= pos < mention.start), default=None)
+        if after and last_before is not None and re.search(r",|\b(?:and|but)\b", sentence[last_before:mention.start]):
+            chosen = after  # "patent on the left and obstructed on the right"
+        else:
+            chosen = before or after
         if not chosen and i > 0 and result and not _CLAUSE_BREAK_RE.search(sentence[prev_end:mention.start]):
             chosen = [result[-1]]  # "right calcified plaque": one noun phrase, one side
         result.append(frozenset().union(*chosen) if chosen else frozenset())
@@ -269,7 +277,7 @@ _CONTEXT_RE = re.compile(
     r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,6}?for (?:any |signs? of |possible |a |an )?|"
     r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|reason for (?:the )?(?:scan|study|exam))"
-    r"\s*:|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
+    r"\s*:|\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
 
 

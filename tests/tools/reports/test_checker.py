@@ -209,6 +209,11 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # an umbrella denial told as a denial of a related finding
     ("Prostate lesion on the left. No suspicious bone lesion.",
      "There is a spot (lesion) on the left of the prostate. There are no worrying spots in the bones."),
+    # a side right after its finding wins over one across "and"; what a repeat scan is to check is no finding
+    ("The ostiomeatal unit is patent on the left and obstructed on the right.",
+     "The drainage pathway is open on the left side but blocked on the right side."),
+    ("Right ovarian cyst, 3.5 cm. Repeat ultrasound in 6 weeks to confirm resolution.",
+     "Your right ovary has a 3.5 cm cyst. A repeat ultrasound in 6 weeks is suggested to make sure the cyst has gone away."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
