@@ -290,6 +290,9 @@ def _context_spans(sentence: str) -> list[tuple[int, int]]:
     return spans
 
 
+_DIRECT_DENIAL_RE = re.compile(r"\b(?:not|no)\s+(?:an?\s+)?$", re.IGNORECASE)
+
+
 def _absence_mentions(sentence: str) -> list[lexicon.Mention]:
     """Words that state a finding is absent on their own ("ligament intact", "vein patent")."""
     out = []
@@ -340,6 +343,8 @@ def extract(text: str) -> Extraction:
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
         for mention, side in zip(mentions, sides):
             polarity = negation.polarity_at(mention.start, mention.end, negated, uncertain)
+            if polarity == "uncertain" and _DIRECT_DENIAL_RE.search(sentence[max(0, mention.start - 12):mention.start]):
+                polarity = "absent"  # "most likely harmless (not cancer)": the denial is the finding's own
             if mention in absent_words:  # "intact" is an absence; "not intact" a presence
                 polarity = "present" if polarity == "absent" else "absent"
             elif re.match(r"(?:non-?|un)(?:obstruct|displac|enhanc)", mention.surface, re.IGNORECASE):
