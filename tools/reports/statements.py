@@ -75,7 +75,7 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
 # ("increased echogenicity" is a property, not a change).
 _NEEDS_CUE = {"increased", "decreased"}
 _COMPARISON_CUE_RE = re.compile(
-    r"\b(since|prior|previous(?:ly)?|compared|comparison|before|last|earlier|ago|interval|now|than on|"
+    r"\b(since|prior|previous(?:ly)?|compared|comparison|before|last|earlier|ago|interval|now|than on|yesterday|"
     r"than it was|from \d|progressed|progression|improv\w+|worse\w*)\b", re.IGNORECASE)
 _TEMPORAL_RE = [(k, re.compile(r"(?<![\w-])(?:" + "|".join(v) + r")(?![\w-])", re.IGNORECASE))
                 for k, v in TEMPORAL.items()]
