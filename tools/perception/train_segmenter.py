@@ -191,6 +191,17 @@ def image_to_view(xy: torch.Tensor, theta: torch.Tensor, full: int, size: int) -
     return ((u + 1) * size - 1) / 2
 
 
+def _view_theta(cx: torch.Tensor, cy: torch.Tensor, side: torch.Tensor, size: int, r) -> torch.Tensor:
+    """Affine thetas (B, 2, 3) for square views of `side` pixels centred on (cx, cy), with a small
+    random rotation and a left-right flip drawn from `r` (uniform samples, one per view)."""
+    angle = (2 * r() - 1) * 0.1
+    flip = torch.where(r() < 0.5, -1.0, 1.0)
+    scale = side / size
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    return torch.stack([torch.stack([cos * flip, -sin, 2 * cx / size - 1], -1),
+                        torch.stack([sin * flip, cos, 2 * cy / size - 1], -1)], 1)
+
+
 def click_windows(clicks: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
     """Affine thetas (B, 2, 3) for square windows centred on clicks (B, 2) (x, y pixel indices),
     of the tool's point-window sizes (shares of the image side, +-10%), slightly rotated, some flipped.
@@ -201,12 +212,7 @@ def click_windows(clicks: torch.Tensor, size: int, gen: torch.Generator) -> torc
     pick = (r() * len(fractions)).long().clamp(max=len(fractions) - 1)
     side = fractions[pick] * size * (1 + 0.1 * (2 * r() - 1))
     cx, cy = clicks[:, 0] + 0.5, clicks[:, 1] + 0.5  # pixel centres, in edge coordinates
-    angle = (2 * r() - 1) * 0.1
-    flip = torch.where(r() < 0.5, -1.0, 1.0)
-    scale = side / size
-    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
-    return torch.stack([torch.stack([cos * flip, -sin, 2 * cx / size - 1], -1),
-                        torch.stack([sin * flip, cos, 2 * cy / size - 1], -1)], 1)
+    return _view_theta(cx, cy, side, size, r)
 
 
 def sample_windows(masks: torch.Tensor, gen: torch.Generator, crop_prob: float = 0.65) -> torch.Tensor:
@@ -225,12 +231,7 @@ def sample_windows(masks: torch.Tensor, gen: torch.Generator, crop_prob: float =
     side = torch.where(crop, side, torch.full_like(side, float(s)) * (1 + 0.12 * (2 * r() - 1)))
     cx = torch.where(crop, cx, s / 2 + 0.06 * s * (2 * r() - 1))
     cy = torch.where(crop, cy, s / 2 + 0.06 * s * (2 * r() - 1))
-    angle = (2 * r() - 1) * 0.1
-    flip = torch.where(r() < 0.5, -1.0, 1.0)
-    scale = side / s
-    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
-    return torch.stack([torch.stack([cos * flip, -sin, 2 * cx / s - 1], -1),
-                        torch.stack([sin * flip, cos, 2 * cy / s - 1], -1)], 1)
+    return _view_theta(cx, cy, side, s, r)
 
 
 # (steps, peak learning rate, share of zoomed crops): a first phase at a high rate, then a second,
