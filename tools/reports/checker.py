@@ -60,9 +60,7 @@ def _fmt_measure(m: Measurement) -> str:
 
 def _unexplained(sentences: list[str], extraction: Extraction, known: set[str]) -> list[str]:
     """Sentences whose findings (if any) are not already matched to the other text."""
-    by_sentence: dict[int, set[str]] = {}
-    for s in extraction.statements:
-        by_sentence.setdefault(s.sentence_index, set()).add(s.concept)
+    by_sentence = _concepts_by_sentence(extraction)
     return [sent for i, sent in enumerate(sentences) if not (by_sentence.get(i, set()) & known)]
 
 
@@ -90,8 +88,7 @@ def _agrees(source: Statement, candidate: str) -> bool:
         return False
     if stance is None and not _same_stance(source.sentence, candidate):
         return False
-    source_sides = frozenset().union(*(side for _, side in lexicon.find_sides(source.sentence)))
-    candidate_sides = frozenset().union(*(side for _, side in lexicon.find_sides(candidate)))
+    source_sides, candidate_sides = _sentence_sides(source.sentence), _sentence_sides(candidate)
     if source_sides and candidate_sides and source_sides != candidate_sides:
         return False
     source_numbers, candidate_numbers = extract_measurements(source.sentence), extract_measurements(candidate)
@@ -153,14 +150,11 @@ def _same_place(orig: Extraction, rew: Extraction, where: set[int]) -> set[int]:
     ("No suspicious enhancement in the left breast." / "Left breast: there are no suspicious areas.")."""
     out = set()
     for i in where:
-        o_sentence = orig.sentences[i]
-        o_sides = _sentence_sides(o_sentence)
-        o_anatomy = {m.concept for m in lexicon.find_anatomy(o_sentence)}
+        o_sides, o_anatomy = orig.sentence_sides[i], orig.sentence_anatomy[i]
         if not o_sides or not o_anatomy:
             continue
-        for j, r_sentence in enumerate(rew.sentences):
-            if _sentence_sides(r_sentence) == o_sides and o_anatomy & {m.concept for m in lexicon.find_anatomy(r_sentence)}:
-                out.add(j)
+        out |= {j for j, (sides, anatomy) in enumerate(zip(rew.sentence_sides, rew.sentence_anatomy))
+                if sides == o_sides and o_anatomy & anatomy}
     return out
 
 
@@ -181,7 +175,7 @@ def _lay_descriptions(orig: Extraction, rew: Extraction, added: set[str], matche
     describes what the report found ("the gap between the bones is narrower" for joint space
     loss, "the veins are swollen, like varicose veins"). A new finding named as such ("a fatty
     liver", "a clot") is still an addition."""
-    o_anatomy = {m.concept for sent in orig.sentences for m in lexicon.find_anatomy(sent)}
+    o_anatomy = frozenset().union(*orig.sentence_anatomy)
     beside = {s.sentence_index for s in rew.statements if s.concept in matched}
     out = set()
     for concept in added:
@@ -285,17 +279,16 @@ def _pair_by_measurement(orig: Extraction, rew: Extraction, omitted: set[str], a
     o_by_sentence = _concepts_by_sentence(orig)
     r_by_sentence = _concepts_by_sentence(rew)
     for i, o_sentence in enumerate(orig.sentences):
-        o_numbers = extract_measurements(o_sentence)
+        o_numbers = orig.sentence_measurements[i]
         if not o_numbers:
             continue
         o_concepts = o_by_sentence.get(i, set())
         for j, r_sentence in enumerate(rew.sentences):
-            r_numbers = extract_measurements(r_sentence)
-            if not any(m.matches(r) for m in o_numbers for r in r_numbers):
+            if not any(m.matches(r) for m in o_numbers for r in rew.sentence_measurements[j]):
                 continue
             if not _same_stance(o_sentence, r_sentence):
                 continue
-            o_sides, r_sides = _sentence_sides(o_sentence), _sentence_sides(r_sentence)
+            o_sides, r_sides = orig.sentence_sides[i], rew.sentence_sides[j]
             if o_sides and r_sides and o_sides != r_sides:
                 continue
             r_concepts = r_by_sentence.get(j, set())
@@ -574,11 +567,11 @@ def _measured_side_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
     "an area of soft tissue inside your left kidney")."""
     flags = []
     for m in orig.measurements:
-        o_idx = [i for i, sent in enumerate(orig.sentences) if any(m.matches(x) for x in extract_measurements(sent))]
-        r_idx = [j for j, sent in enumerate(rew.sentences) if any(m.matches(x) for x in extract_measurements(sent))]
+        o_idx = [i for i, found in enumerate(orig.sentence_measurements) if any(m.matches(x) for x in found)]
+        r_idx = [j for j, found in enumerate(rew.sentence_measurements) if any(m.matches(x) for x in found)]
         if len(o_idx) != 1 or len(r_idx) != 1:
             continue
-        o_sides, r_sides = _sentence_sides(orig.sentences[o_idx[0]]), _sentence_sides(rew.sentences[r_idx[0]])
+        o_sides, r_sides = orig.sentence_sides[o_idx[0]], rew.sentence_sides[r_idx[0]]
         if o_sides and r_sides and not (o_sides & r_sides):
             flags.append(Flag(type="laterality", detail=f"The finding measured {m.raw} is on the "
                                                         f"{_describe_sides(o_sides)} in the original, the "

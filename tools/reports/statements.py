@@ -138,6 +138,10 @@ class Extraction:
     # Sentence index of each denial that names no finding the lexicon reads ("nothing is out of
     # joint", "no filling defect"): evidence that a text denies something in its own words.
     unread_denials: list[int] = field(default_factory=list)
+    # Per sentence, read once here because the checker compares sentences pairwise.
+    sentence_sides: list[frozenset[str]] = field(default_factory=list)
+    sentence_anatomy: list[frozenset[str]] = field(default_factory=list)
+    sentence_measurements: list[list[Measurement]] = field(default_factory=list)
 
     def concepts(self) -> set[str]:
         return {s.concept for s in self.statements}
@@ -341,6 +345,10 @@ def extract(text: str) -> Extraction:
                 result.unread_denials.append(index)
         sides = _attach_sides(sentence, mentions)
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
+        named = lexicon.find_sides(sentence)
+        result.sentence_sides.append(frozenset().union(*(side for _, side in named)) if named else frozenset())
+        result.sentence_anatomy.append(anatomy)
+        result.sentence_measurements.append(extract_measurements(sentence))
         for mention, side in zip(mentions, sides):
             polarity = negation.polarity_at(mention.start, mention.end, negated, uncertain)
             if polarity == "uncertain" and _DIRECT_DENIAL_RE.search(sentence[max(0, mention.start - 12):mention.start]):
@@ -364,6 +372,6 @@ def extract(text: str) -> Extraction:
             result.recommendations.append(sentence)
     _hedge_glosses(result.statements)
     result.measurements = extract_measurements(text)
-    result.all_sides = frozenset().union(*(s for _, s in lexicon.find_sides(text or ""))) \
-        if lexicon.find_sides(text or "") else frozenset()
+    named = lexicon.find_sides(text or "")
+    result.all_sides = frozenset().union(*(side for _, side in named)) if named else frozenset()
     return result
