@@ -185,6 +185,29 @@ def _lay_descriptions(orig: Extraction, rew: Extraction, added: set[str], matche
     return out
 
 
+_STOPWORDS = frozenset("""the a an and or of in on at to is are was were be been your you it its this that these those
+there with for as by from no not nothing none any look looks looked seem seems normal fine all right healthy intact
+unremarkable clear both each other which who also""".split())
+
+
+def _content_words(sentence: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", sentence.lower()) if w not in _STOPWORDS}
+
+
+def _spare_denials(orig: Extraction, rew: Extraction) -> Counter:
+    """The rewrite's unread denials left once each of the report's own unread denials has taken
+    the rewrite sentence that restates it ("Seminal vesicles are normal." / "The glands behind
+    the prostate (seminal vesicles) look normal."): only the rest can stand for a dropped one."""
+    budget = Counter(rew.unread_denials)
+    for i in orig.unread_denials:
+        words = _content_words(orig.sentences[i])
+        best = max((j for j in budget if budget[j] > 0),
+                   key=lambda j: len(words & _content_words(rew.sentences[j])), default=None)
+        if best is not None and words & _content_words(rew.sentences[best]):
+            budget[best] -= 1
+    return budget
+
+
 def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
                            pairs: dict[str, set[str]]) -> set[str]:
     """Dropped denials that the rewrite restates in words the lexicon cannot read.
@@ -196,7 +219,7 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
     only denies ("No pneumothorax.") has nothing to anchor it, so dropping it is still flagged.
     """
     explained: set[str] = set()
-    budget = Counter(rew.unread_denials)
+    budget = _spare_denials(orig, rew)
     for c in sorted(omitted & lexicon.GENERIC):  # "no urothelial lesion" -> "nothing else was seen"
         sources = [s for s in orig.statements if s.concept == c]
         if sources and all(s.polarity == "absent" for s in sources) and sum(budget.values()) > 0:
@@ -314,8 +337,8 @@ def _concepts_by_sentence(ex: Extraction) -> dict[int, set[str]]:
 # Words a lay phrase shares with many findings; a shared stem among them says nothing.
 _COMMON_WORDS = frozenset("""a an the of in on at to for with and or by from into onto around about near next
 there is are was were be been has have had this that these those it its your you some any small large little big
-fluid air blood water area areas spot spots patch patches tissue part parts side sides growth lump thing bit wall
-mild severe moderate slight very more less than normal""".split())
+fluid flow flows air blood water area areas spot spots patch patches tissue part parts side sides growth lump thing bit wall
+mild severe moderate slight very more less than normal clear intact patent away well""".split())
 
 
 def _stems(surface: str) -> set[str]:
@@ -444,7 +467,7 @@ def _softened(o_st: list[Statement], r_st: list[Statement]) -> list[Statement]:
     hardening a possible one ("possible metastasis" -> "the cancer has spread") and any flip
     between present and absent are what the negation check is for.
     """
-    if not any(s.polarity == "present" for s in o_st) or any(s.polarity == "uncertain" for s in o_st):
+    if not any(s.polarity == "present" for s in o_st):
         return r_st
     return [replace(s, polarity="present") if s.polarity == "uncertain" else s for s in r_st]
 
@@ -455,12 +478,38 @@ def _denial_restated(concept: str, partners: set[str], orig: Extraction, rew: Ex
     "left breast: there are no suspicious areas")."""
     where = {s.sentence_index for s in orig.statements if s.concept == concept and s.polarity == "absent"}
     region = _same_place(orig, rew, where)
-    return bool(region) and any(i in region for i in rew.unread_denials)
+    if any(i in region for i in rew.unread_denials):
+        return True
+    # "Remaining bones intact." -> "All the other bones in your hand are fine.": a denial the
+    # lexicon cannot read that names what the report's denial names.
+    named = set().union(*(_content_words(orig.sentences[i]) for i in where)) if where else set()
+    return any(named & _content_words(rew.sentences[j]) for j in rew.unread_denials)
+
+
+_BACK_REFERENCE_RE = re.compile(r"\b(?:the|this|that|these|those|its|their)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+
+
+def _assertions(statements: list[Statement]) -> Counter:
+    """How many sentences state the finding each way. A mention pointing back to one already
+    stated ("a tear in the cushion. The tear reaches its underside") states nothing new."""
+    seen: set[int] = set()
+    counted: set[tuple[int, str]] = set()
+    for s in sorted(statements, key=lambda s: (s.sentence_index, s.start)):
+        back = s.polarity == "present" and s.start >= 0 and any(i < s.sentence_index for i in seen) \
+            and bool(_BACK_REFERENCE_RE.search(s.sentence[:s.start]))
+        if s.polarity == "present":
+            seen.add(s.sentence_index)
+        if not back:
+            counted.add((s.sentence_index, s.polarity))
+    return Counter(polarity for _, polarity in counted)
 
 
 def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Extraction) -> list[Flag]:
     flags: list[Flag] = []
     o_st = [s for s in orig.statements if s.concept == concept]
+    if {"present", "uncertain"} <= {s.polarity for s in o_st}:
+        # "suggestive of steatosis ... IMPRESSION: Hepatic steatosis": the report settles its own hedge
+        o_st = [replace(s, polarity="present") if s.polarity == "uncertain" else s for s in o_st]
     r_st = _softened(o_st, [s for s in rew.statements if s.concept in partners])
     o_pol = {s.polarity for s in o_st}
     r_pol = {s.polarity for s in r_st}
@@ -472,13 +521,20 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         # makes in words the lexicon does not read ("no neural compromise" -> "it is not
         # pressing on any nerves"), as an added denial would (`_only_denied`).
         extra_pol = set()
+    o_count, r_count = _assertions(o_st), _assertions(r_st)
+    if not extra_pol and not missing_pol and r_count["present"] > o_count["present"] \
+            and r_count["absent"] < o_count["absent"]:
+        # Same stances, but a denial became one more affirmation ("no clot in the calf muscle
+        # veins" -> "a clot was also seen in the muscle veins of the calf").
+        flags.append(Flag(type="negation",
+                          detail=f"'{concept}': a statement that it is absent appears as present in the rewrite."))
     if extra_pol:
         said = ", ".join(_POLARITY_WORDS[p] for p in sorted(o_pol))
         now = ", ".join(_POLARITY_WORDS[p] for p in sorted(extra_pol))
         flags.append(Flag(type="negation",
                           detail=f"'{concept}' is {said} in the original but {now} in the rewrite."))
     elif missing_pol == {"absent"} and (_denial_restated(concept, partners, orig, rew)
-                                        or (concept in lexicon.GENERIC and rew.unread_denials)
+                                        or (concept in lexicon.GENERIC and sum(_spare_denials(orig, rew).values()) > 0)
                                         or any(r.polarity == "absent" and r.concept not in partners
                                                and lexicon.related(r.concept, concept)
                                                and r.concept not in {o.concept for o in orig.statements if o.polarity == "absent"}
@@ -487,8 +543,8 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         pass
     elif missing_pol:
         lost = ", ".join(_POLARITY_WORDS[p] for p in sorted(missing_pol))
-        o_count, r_count = Counter(s.polarity for s in o_st), Counter(s.polarity for s in r_st)
-        flipped = [p for p in r_pol if r_count[p] > o_count[p]] if len(r_st) >= len(o_st) else []
+        o_count, r_count = _assertions(o_st), _assertions(r_st)
+        flipped = [p for p in r_pol if r_count[p] > o_count[p]] if sum(r_count.values()) >= sum(o_count.values()) else []
         if flipped:  # nothing was dropped, but a negated mention became an affirmed one
             flags.append(Flag(type="negation",
                               detail=f"The original's statement that '{concept}' is {lost} appears as "
@@ -505,7 +561,10 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         if o_sides == r_sides:
             continue
         if not o_sides:
-            wrong = r_sides - orig.all_sides
+            own = [s for s in r_st if s.polarity == polarity]
+            placed = frozenset().union(*(side for s in own for side in _single_sides(s.sentence)))
+            both = frozenset({"left", "right"}) if any(len(s.sides) > 1 for s in own) else frozenset()
+            wrong = (r_sides - orig.all_sides) & (placed | both)  # not "the right part of the liver"
             if wrong:
                 flags.append(Flag(type="laterality",
                                   detail=f"'{concept}': the rewrite says {_describe_sides(r_sides)}, "
@@ -533,8 +592,27 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     return flags
 
 
+# "the back right part of the liver" explains where a segment lies in a single organ; when the
+# report gives no side at all, such a side is a description, not a side the report left out.
+_SINGLE_ORGAN_PART_RE = re.compile(
+    r"^[\s-]*(?:[\w-]+\s+){0,2}?(?:part|side|lobe|half|section|portion|segment|area|edge)s?\s+of\s+(?:the\s+|your\s+)?"
+    r"(?:liver|uterus|womb|bladder|stomach|pancreas|prostate|abdomen|belly|tummy|pelvis|colon|bowel|heart)\b",
+    re.IGNORECASE)
+
+
+def _single_sides(sentence: str) -> list[frozenset[str]]:
+    """Single sides a sentence names, leaving out those that only place something in one organ."""
+    out = []
+    for position, side in lexicon.find_sides(sentence):
+        word_end = re.match(r"\w+", sentence[position:])
+        after = sentence[position + (word_end.end() if word_end else 0):]
+        if len(side) == 1 and not _SINGLE_ORGAN_PART_RE.match(after):
+            out.append(side)
+    return out
+
+
 def _named_single_sides(ex: Extraction) -> frozenset[str]:
-    found = [side for sentence in ex.sentences for _, side in lexicon.find_sides(sentence) if len(side) == 1]
+    found = [side for sentence in ex.sentences for side in _single_sides(sentence)]
     return frozenset().union(*found) if found else frozenset()
 
 

@@ -43,7 +43,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                      "cardiac enlargement", "cardiothoracic ratio ~ (increased|enlarged|above)",
                      "heart size ~ (increased|enlarged|above normal|upper limit* of normal)", "heart ~ upper limit*"),
     "nodule": ("nodul*", "small spots?", "spots?", "small lump*", "lump*", "small round*", "round shadow*"),
-    "mass": ("mass", "masses", "a growth", "large lump*", "tumou?r*", "neoplas*"),
+    "mass": ("mass", "masses", "a growth", "growths? (was|were|is|are|has been) (seen|found|identified|detected)",
+             "growths? (in|on|inside|within) (the|your)? (lining|wall|bladder|kidney*|liver|bowel|colon|breast|womb|uterus|ovar*)", "large lump*", "tumou?r*", "neoplas*"),
     "lesion": ("lesion*", "filling defect*", "abnormal area*", "abnormal spot*", "abnormal patch*",
                "(area|spot|patch) ~ (looks|appears|shows up) (bright|dark|darker|brighter|different)"),
     "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
@@ -83,7 +84,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                         "swollen lymph (nodes?|glands?)", "(enlarged|swollen|prominent) ~ lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*",
                         "prominent (lymph )?(nodes?|glands?)"),
     "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
-    "steatosis": ("steatos*", "fatty liver", "fatty infiltration", "fat ~ liver", "fat build-?up", "(and|is|looks|appears|seems) (a bit |slightly |mildly )?fatty",
+    "steatosis": ("steatos*", "steatotic", "fatty liver", "fatty infiltration", "fat ~ liver", "fat build-?up", "(and|is|looks|appears|seems) (a bit |slightly |mildly )?fatty",
                   "liver ~ (extra|too much|excess) fat",
                   "fatty (change*|infiltrat*)"),
     "osteoporosis": ("osteopor*", "osteopen*", "thin* bones", "bones ~ thin*", "weak* bones", "brittle bones",
@@ -97,13 +98,13 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "hydrocephalus": ("hydrocephal*", "ventriculomegaly", "(fluid|ventricles) (spaces|chambers)? ~~ (enlarged|widened|dilated|swollen)",
                       "enlarged (ventricles|fluid spaces|fluid chambers)", "too much fluid in the brain",
                       "build-?up of fluid in the brain"),
-    "varicocele": ("varicocele*", "(swollen|enlarged|dilated|widened|varicose) veins"),
+    "varicocele": ("varicocele*", "varicocoele*", "(swollen|enlarged|dilated|widened|varicose) veins"),
     "fibroadenoma": ("fibroadenoma*",),
     "dislocation": ("dislocat*", "(slipped|popped|come|came) ~ out of ~ (socket|joint)", "malalign*", "misalign*", "out of line", "out of alignment", "out of place",
                     "subluxat*"),
     "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
                    "inhaled stomach contents", "breathed into the lung*"),
-    "atrophy": ("atroph*", "shrink* of (the )?brain", "muscle wasting", "(muscle|muscles) ~~ (shrunk*|smaller than|wasted|wasting|thinner|thinned|lost ~ bulk)", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
+    "atrophy": ("atroph*", "(muscle|muscles) ~~ (thinner|smaller|shrunk*|wasted|weaker) and (a bit |slightly |mildly |more )?fatty", "shrink* of (the )?brain", "muscle wasting", "(muscle|muscles) ~~ (shrunk*|smaller than|wasted|wasting|thinner|thinned|lost ~ bulk)", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
                 "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken"),
     "heart strain": ("heart strain", "heart ~ strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
                      "heart ~ strained"),
@@ -156,7 +157,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                         "(into|involv*) the joint surface", "involv* ~ joint surface"),
     "haemothorax": ("haemothora*", "hemothora*", "blood ~ (around|outside|surrounding|between) ~ lung*",
                     "blood ~ (chest cavity|pleural space|lining of the lung*)"),
-    "hydrocele": ("hydrocele*", "fluid ~ (around|surrounding|beside|next to|by) ~ (testicle*|testis|testes)",
+    "hydrocele": ("hydrocele*", "hydrocoele*", "fluid ~ (around|surrounding|beside|next to|by) ~ (testicle*|testis|testes)",
                   "fluid ~ scrotum"),
     "effusion (joint)": ("joint effusion*", "fluid (in|inside|within|into) ~ joint", "fluid (in|inside|within|into) ~ knee",
                          "joint fluid"),
@@ -167,6 +168,11 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                           "air outside the bowel*", "gas outside the bowel*", "(air|gas) ~ (leak*|escap*) ~ (bowel*|gut|intestine*|belly|abdomen|tummy)",
                           "(air|gas) ~ outside ~ (bowel*|gut|intestine*)", "(air|gas) ~ (tummy|abdominal cavity)"),
     "obstruction": ("obstruct*", "non-?obstruct*", "blockage*", "block*", "occlu*"),
+    # A clot that narrows a vessel without closing it: "non-occlusive thrombus" / "it partly blocks the vein".
+    "partial occlusion": ("non-?occlusive", "partially occlusive", "partial (occlusion|blockage)",
+                          "(partly|partially) (block*|occlud*|obstruct*)"),
+    "reversed flow": ("reversed flow", "reflux", "reversal of flow", "flow reversal", "retrograde flow",
+                      "flow* ~ (backwards|the wrong way|the wrong direction)"),
     "dilatation": ("dilat*", "widened", "widening", "stretched", "enlarged", "enlargement",
                    "(bigger|larger|wider) than (normal|usual|expected|it should be|they should be|it should|they should)"),
     "thickening": ("thickening", "thickened", "thicker than normal", "wall ~ (thickened|thicker|thickening|too thick|very thick|is thick|looks thick|are thick|(normal|usual) thickness)",
@@ -176,16 +182,23 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "ground-glass": ("ground-glass", "ground glass", "hazy", "haze"),
     "bronchiectasis": ("bronchiectasis", "widened airways", "airways ~ widened", "damaged airways"),
     "hyperinflation": ("hyperinflat*", "over-?inflated", "overexpanded", "over-expanded", "air trapping",
-                       "trapped air", "air ~ trapped", "too much air ~ lung*", "over-?expansion"),
+                       "trapped air", "air ~ trapped", "too much air ~ lung*", "over-?expansion",
+                       "lung* ~ (over-?filled|overfilled|over-?full|puffed up) (with air)?"),
     "free fluid": ("free fluid", "fluid ~ pelvis", "fluid ~ (behind|beside|near) the (womb|uterus|ovar*)", "loose fluid", "small amount of fluid in the pelvis", "pericholecystic fluid",
-                   "fluid ~ gallbladder"),
+                   "fluid ~ gallbladder", "fluid (around|surrounding|next to|beside) (it|them)"),
+    # The fluid around a baby is measured in every pregnancy scan; it is no pocket (cyst) of its own.
+    "amniotic fluid": ("amniotic fluid*", "liquor (volume)?", "deepest (vertical )?pocket*( of fluid)?",
+                       "fluid (around|surrounding) (the|your) baby"),
+    "placenta praevia": ("placenta (praevia|previa)", "praevia", "previa", "low-lying placenta", "placenta ~ low-lying",
+                         "(covering|covers|cover|blocking|blocks|block|over|across) ~ (opening|neck) of ~ (womb|cervix|uterus)",
+                         "(covering|covers|cover|blocking|blocks|block|over|across) the (cervix|internal os|os)"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
     "adenoma": ("adenoma*", "microadenoma*", "macroadenoma*", "benign gland* growth*"),
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of blood vessels",
                    "cluster* of blood vessels"),
     "polyp": ("polyp*",),
     "enhancement": ("enhanc*", "(hypo|hyper|iso|non)-?enhanc*", "nodular enhancement", "light* up", "lit up", "tak* up ~ (contrast|dye)", "took up ~ (contrast|dye)",
-                    "pick* up ~ (contrast|dye)", "contrast pattern", "pattern of (contrast|dye)"),
+                    "pick* up ~ (contrast|dye)", "(dye|contrast) ~ (filled|fills|filling) (it|them) in", "(the way|how) ~ (filled|fills|filling) (in )?with (the )?(dye|contrast)", "(filled|fills|filling) in with ~ (dye|contrast)", "contrast pattern", "pattern of (contrast|dye)"),
     "white matter changes": ("white matter (change*|disease|hyperintens*|lesion*|spot*|abnormalit*)",
                              "small vessel (ischaemic |ischemic )?(change*|disease)",
                              "(change*|damage|wear) ~ small (blood )?vessel*", "small (blood )?vessel* ~ (change*|damage|disease)",
@@ -206,7 +219,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed",
                   "lining ~ sinus* ~~ (swollen|thick*|inflamed)", "sinus* ~ lining ~ (swollen|thick*|inflamed)",
                   "sinus* ~~ (swollen|thick*|inflamed) lining", "sinus infection*",
-                  "(infection|inflammation|swelling) ~ sinus*"),
+                  "(infection|inflammation|swelling) ~ sinus*", "fluid ~ sinus*"),
 }
 
 ANATOMY: dict[str, tuple[str, ...]] = {
@@ -414,9 +427,11 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
     for m in _SIDE_RE.finditer(text):
         word = m.group(1).lower()
         if word in ("both", "each", "either"):
-            after = text[m.end():m.end() + 30].lower()
-            if not re.match(r"\s+(sides?|lungs?|kidneys?|ovar\w*|breasts?|hips?|knees?|lobes?|adrenals?|"
-                            r"lower lobes|upper lobes|bases|apices|hemithoraces|eyes?|ears?|legs?|arms?)\b", after):
+            after = text[m.end():m.end() + 50].lower()
+            if not re.match(r"\s+(?:(?:the|of|your|[a-z]+al|common|internal|external|main|upper|lower)\s+){0,2}?"
+                            r"(sides?|lungs?|kidneys?|ovar\w*|breasts?|hips?|knees?|lobes?|adrenals?|bases|apices|"
+                            r"hemithoraces|eyes?|ears?|legs?|arms?|arter(?:y|ies)|carotids?|veins?|testicles?|testes|feet|"
+                            r"hands?|shoulders?|wrists?|ankles?|elbows?|ureters?|thighs?|calf|calves|tonsils?)\b", after):
                 continue
         if word in ("right", "left") and _idiom(word, text, m.start(), m.end()):
             continue
@@ -472,6 +487,7 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"displacement", "dislocation"}),
     frozenset({"tear", "rupture"}),
     frozenset({"stenosis", "obstruction"}),
+    frozenset({"partial occlusion", "obstruction", "embolism"}),
     frozenset({"endplate change", "degeneration"}),
     frozenset({"haemothorax", "haemorrhage", "pleural effusion"}),
     frozenset({"lesion", "opacity"}),
@@ -494,15 +510,21 @@ ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
     # "patent" says no clot only of a vessel ("ostiomeatal units patent" is about drainage).
     "embolism": (r"(?:veins?|arter(?:y|ies)|vessels?|vasculature|aorta|grafts?|stents?|sinuses? venous|venous sinus\w*)"
                  r"\W+(?:[\w']+\W+){0,4}?patent", r"patent (?:\w+ ){0,2}(?:veins?|arter(?:y|ies)|vessels?)",
-                 "compressible",
+                 "compressible", r"(?:squash|squeez|press)\w* (?:flat|closed)", r"compress(?:es)? (?:fully|normally|completely)",
                  r"(?:veins?|arter(?:y|ies)|vessels?)\W+(?:[\w'()]+\W+){0,10}?(?:open|unblocked|clear of clots?|clear)\b"),
     # Positive wording of "not displaced" / "not dislocated", told apart by what is lined up.
     "displacement": (r"(?:pieces|fragments|ends|bones?)\W+(?:[\w']+\W+){0,4}?(?:lined up|in (?:line|place|alignment|"
                      r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|"
                      r"(?:stayed|remain\w*|still) (?:in (?:place|line|(?:\w+ )?position)|lined up))",),
-    "dislocation": (r"(?:joints?|mortise)\W+(?:[\w']+\W+){0,8}?(?:lined up|in (?:line|place|alignment|"
+    "dislocation": (r"(?:joints?|mortise)\W+(?:[\w']+\W+){0,8}?(?:(?:lined|lines?|lining) up|in (?:line|place|alignment|"
                     r"(?:its|their|a|the) (?:normal|usual|correct|good) position)|(?:well|normally) aligned|congruent)",
                     r"congruent"),
+    # "Antegrade flow" / "the blood flows the normal way": the direction is normal.
+    "reversed flow": ("antegrade flow", r"flow\w*\W+(?:[\w']+\W+){0,4}?(?:the (?:right|normal|correct|usual) "
+                      r"(?:way|direction)|in the (?:right|normal|correct|usual) direction|forwards?)"),
+    # "Placenta clear of the internal os": it lies away from the opening of the womb.
+    "placenta praevia": (r"clear of (?:the )?(?:internal )?(?:cervical )?os", r"(?:well )?away from (?:the )?(?:cervix|internal os|"
+                         r"opening of (?:the|your) (?:womb|cervix))"),
     "hydrocephalus": (r"(?:fluid(?:-filled)? (?:spaces|chambers|cavities)|ventricles)\W+(?:[\w']+\W+){0,9}?"
                       r"(?:normal(?:[ -]sized?| in size)?|not (?:enlarged|widened|swollen|dilated))",
                       r"normal[ -]sized? (?:fluid(?:-filled)? (?:spaces|chambers|cavities)|ventricles)"),

@@ -19,11 +19,13 @@ _PSEUDO = (
     r"not (?:significantly )?(?:changed|increased|decreased|grown|larger|smaller|bigger)",
     r"not only", r"not necessarily", r"without (?:significant |interval )?change", r"no longer",
     r"has not changed", r"have not changed", r"did not change", r"hasn't changed", r"haven't changed",
-    r"no other (?:change)", r"gram[- ]negative", r"not been (?:changed|altered)",
+    r"no other (?:change)",
+    # advice about a finding, not its absence ("no follow-up is needed for the cyst")
+    r"no (?:further |more |routine )?(?:follow-?up|imaging|treatment|action|scans?)(?: (?:is|was|are))? (?:required|needed|necessary|recommended|advised)", r"gram[- ]negative", r"not been (?:changed|altered)",
     # "likely not cancer" denies more than it hedges; the "not" stays to negate
     r"(?:most |very )?(?:likely|probably)(?= not\b)",
     # statements about a finding's nature, not its presence ("it is not yet clear what the spot is")
-    r"not (?:yet )?(?:clear|known|certain|sure) (?:what|exactly what)", r"cannot (?:yet )?tell (?:yet )?what",
+    r"not (?:yet )?(?:clear|known|certain|sure)(?: (?:right now|yet|at (?:this|the moment)|for now))? (?:what|exactly what|why)", r"cannot (?:yet )?tell (?:yet )?what",
     r"can't (?:yet )?tell what", r"indeterminate",
     # lay forms of a finding that contain a negating word themselves
     r"not fully (?:inflated|expanded|open|filled with air|aerated)",
@@ -41,7 +43,7 @@ _UNCERTAIN_PRE = (
     r"can't (?:entirely |completely |fully )?(?:exclude|rule out|be sure)",
     r"could not (?:entirely |completely |fully )?(?:exclude|rule out)",
     r"not (?:entirely |completely |fully )?(?:possible to )?(?:exclude[ds]?|ruled out)",
-    r"possible", r"possibly", r"probable", r"probably", r"likely", r"unlikely", r"may", r"might", r"could",
+    r"possible", r"possibly", r"probable", r"probably", r"likely", r"unlikely", r"may", r"might", r"could(?! not\b)",
     r"suspicious (?:for|of)", r"suggestive of", r"suggests?", r"concerning for", r"questionable",
     r"equivocal", r"presumed", r"presumably", r"consistent with", r"compatible with", r"to suggest", r"that suggests?", r"(?:that|which) (?:would|might|could) suggest", r"suggesting",
     r"in keeping with", r"differential (?:diagnosis )?includes?", r"worrisome for", r"suspected",
@@ -165,6 +167,8 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
             continue
         if re.search(r"\bto (?:suggest|indicate)\b|\bsuggest(?:ing|ive of)\b", gap, re.IGNORECASE):
             continue  # "no filling defect to suggest embolism" denies the embolism too
+        if re.match(r"^\s*(?:that|which)\s+(?:[\w-]+\s+){0,1}$", gap, re.IGNORECASE):
+            continue  # "no spots that light up": the relative clause says what is denied
         if re.match(r"^[^()]{0,40}\((?:\s*[\w'-]+){0,2}\s*$", gap):  # a gloss in brackets: "no scarring of the liver (cirrhosis)"
             continue
         if _NOUN_PHRASE_JOIN_RE.match(gap):  # one noun phrase: "no patch of infection"

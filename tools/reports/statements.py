@@ -198,14 +198,22 @@ def _unit_key(unit: str) -> str:
 
 _AGE_BEFORE_RE = re.compile(r"\bage[d:]?\s*$", re.IGNORECASE)
 _AGE_AFTER_RE = re.compile(r"[- ]old\b", re.IGNORECASE)
+# "20+3 weeks" is obstetric shorthand for 20 weeks and 3 days.
+_GESTATION_RE = re.compile(r"\b(\d{1,2})\s*\+\s*([0-6])\s*(?:weeks?|wks?)\b", re.IGNORECASE)
+_SUBCENTIMETRE_RE = re.compile(r"\bsub-?centimet(?:er|re)\b", re.IGNORECASE)
+_GESTATION_BEFORE_RE = re.compile(r"\b(?:gestational|menstrual|fetal|foetal|sonographic)\s+age[d:]?\s*$", re.IGNORECASE)
 
 
 def extract_measurements(text: str) -> list[Measurement]:
     """Every number that carries a unit; "3 x 4 cm" gives two lengths, "6-12 months" two times."""
     out: list[Measurement] = []
-    for m in _MEASURE_RE.finditer(text or ""):
+    text = _GESTATION_RE.sub(r"\1 weeks \2 days", text or "")
+    for m in _SUBCENTIMETRE_RE.finditer(text):
+        out.append(Measurement("length", 10.0, m.group(0)))  # "subcentimetre" = "smaller than 1 cm"
+    for m in _MEASURE_RE.finditer(text):
         whole = m.group(0)
-        if _AGE_BEFORE_RE.search(text[max(0, m.start() - 8):m.start()]) or _AGE_AFTER_RE.match(text[m.end():m.end() + 8]):
+        if (_AGE_BEFORE_RE.search(text[max(0, m.start() - 8):m.start()])
+                and not _GESTATION_BEFORE_RE.search(text[max(0, m.start() - 24):m.start()])) or _AGE_AFTER_RE.match(text[m.end():m.end() + 8]):
             continue  # the patient's age is not a measurement of a finding
         tail_unit = re.search(_UNIT + r"\s*$", whole, re.IGNORECASE)
         values = [(n.group(0), n.start()) for n in _ALL_NUM_RE.finditer(whole)]
@@ -274,15 +282,24 @@ def _attach_sides(sentence: str, mentions: list[lexicon.Mention]) -> list[frozen
     return result
 
 
+_WHY_SCAN = (r"why (?:you|your child|your baby) (?:had|needed|are having|were having|have had) (?:this|the|a|your) "
+             r"(?:scan|test|x-?rays?|ultrasound|mri|ct(?: scan)?|exam\w*|study)")
+
 # Why the scan was done or what it looked for is no finding: "checked the veins in both legs
 # for blood clots", "because you have a higher risk of breast cancer", "to find the cause of".
 _CONTEXT_RE = re.compile(
     r"\b(?:check(?:ed|s|ing)?|look(?:ed|s|ing)?|search(?:ed|es|ing)?|screen(?:ed|s|ing)?|assess(?:ed|ing)?|"
-    r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,6}?for (?:any |signs? of |possible |a |an )?|"
+    r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,8}?for (?:any |signs? of |possible |a |an )?|"
     r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|reason for (?:the )?(?:scan|study|exam))"
-    r"\s*:|\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
+    r"\s*:|\b" + _WHY_SCAN + r"\s*:|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
+    r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
+
+
+_CONTEXT_HEADING_RE = re.compile(
+    r"^(?:indications?|clinical (?:history|information|indications?|details)|history|reason for (?:the )?"
+    r"(?:scan|study|exam(?:ination)?|referral)|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
 
 
 def _context_spans(sentence: str) -> list[tuple[int, int]]:
@@ -312,6 +329,16 @@ def _absence_mentions(sentence: str) -> list[lexicon.Mention]:
 _NORMAL_INSIDE_RE = re.compile(r"(?<!than )(?<!above )(?<!beyond )(?<!of )\b(?:normal|usual|healthy)\b", re.IGNORECASE)
 
 
+# Words that call something normal without naming a finding: "the other bones are fine",
+# "the ligaments are all right". Such a sentence denies findings the lexicon cannot name.
+_NORMAL_WORD_RE = re.compile(r"\b(?:normal(?:ly)?|fine|all right|healthy|intact|unremarkable|as (?:it|they) should(?: be)?)\b",
+                             re.IGNORECASE)
+
+
+def _states_normal_unread(sentence: str, mentions: list[lexicon.Mention]) -> bool:
+    return not mentions and bool(_NORMAL_WORD_RE.search(sentence))
+
+
 def _hedge_glosses(statements: list[Statement]) -> None:
     """A hedge covers its own gloss: in "probably a haemangioma, a harmless cluster of blood
     vessels" both mentions are uncertain, though the comma ends the hedge's scope."""
@@ -335,6 +362,8 @@ def extract(text: str) -> Extraction:
         absent_words = [a for a in _absence_mentions(sentence)
                         if not any(a.start < m.end and m.start < a.end for m in found)]
         context = _context_spans(sentence)
+        if index and _CONTEXT_HEADING_RE.match(sentences[index - 1]):
+            context = [(0, len(sentence))]  # "Indication:" on its own, then the reason for the scan
         found = [m for m in found if not any(a <= m.start < b for a, b in context)]
         mentions = sorted(found + absent_words, key=lambda m: m.start)
         negated, uncertain = negation.scopes(sentence, [(m.start, m.end) for m in found])
@@ -343,6 +372,8 @@ def extract(text: str) -> Extraction:
             end = min([end] + [s for s in starts if s > start])
             if not any(m.start < end and start < m.end for m in mentions):
                 result.unread_denials.append(index)
+        if index not in result.unread_denials and _states_normal_unread(sentence, mentions):
+            result.unread_denials.append(index)
         sides = _attach_sides(sentence, mentions)
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
         named = lexicon.find_sides(sentence)
@@ -354,7 +385,8 @@ def extract(text: str) -> Extraction:
             if polarity == "uncertain" and _DIRECT_DENIAL_RE.search(sentence[max(0, mention.start - 12):mention.start]):
                 polarity = "absent"  # "most likely harmless (not cancer)": the denial is the finding's own
             if mention in absent_words:  # "intact" is an absence; "not intact" a presence
-                polarity = "present" if polarity == "absent" else "absent"
+                own_trigger = any(mention.start <= start < mention.end for start, _ in negated)  # "clear of the os"
+                polarity = "present" if polarity == "absent" and not own_trigger else "absent"
             elif re.match(r"(?:non-?|un)(?:obstruct|displac|enhanc)", mention.surface, re.IGNORECASE):
                 polarity = "absent"
             elif polarity == "present" and _NORMAL_INSIDE_RE.search(mention.surface):

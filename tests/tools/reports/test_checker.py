@@ -214,6 +214,38 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "The drainage pathway is open on the left side but blocked on the right side."),
     ("Right ovarian cyst, 3.5 cm. Repeat ultrasound in 6 weeks to confirm resolution.",
      "Your right ovary has a 3.5 cm cyst. A repeat ultrasound in 6 weeks is suggested to make sure the cyst has gone away."),
+    # a plain "fine" or "all right" restates the denial that names the same structures
+    ("Fracture of the 5th metacarpal. Remaining bones intact.",
+     "The bone leading to your little finger is broken. All the other bones in your hand are fine."),
+    ("Tear of the medial meniscus. Lateral meniscus, ACL and PCL are intact.",
+     "The inner cushion of the knee has a tear. The tear reaches its underside. "
+     "The outer cushion (lateral meniscus) and the two main ligaments (ACL and PCL) are all right."),
+    # advice about a finding does not deny it
+    ("Small left epididymal cyst. Benign; no follow-up required for the cyst.",
+     "There is a small cyst behind the left testicle. It is harmless and needs no follow-up."),
+    # a side that only places a spot within one organ is not a side the report left out
+    ("1.4 cm haemangioma in hepatic segment 7.", "A 1.4 cm harmless tangle of blood vessels in the back right part of the liver."),
+    # gestational age, "20+3 weeks" and "subcentimetre"
+    ("Estimated gestational age 20 weeks 1 day.", "This matches a pregnancy of 20 weeks and 1 day."),
+    ("ANATOMY SCAN, 20+3 WEEKS. Two subcentimeter cysts in the liver.",
+     "Your scan at 20 weeks and 3 days. There are two liver cysts, each smaller than 1 cm."),
+    # what is not known is the cause, not the finding
+    ("Moderate left hydronephrosis of uncertain cause. The right kidney is normal without hydronephrosis.",
+     "Your left kidney is swollen with urine. Your right kidney has no swelling. "
+     "It is not clear right now what is causing the swelling of the left kidney."),
+    # lay forms of normal flow, compressible veins and a placenta away from the cervix
+    ("Vertebral arteries show antegrade flow bilaterally.",
+     "Both arteries at the back of the neck have blood flowing in the normal direction."),
+    ("Common femoral vein is compressible. Thrombus in the left popliteal vein.",
+     "The big vein in the groin squashes flat normally. There is a clot in the vein behind the left knee."),
+    ("Placenta posterior fundal, clear of the internal os.",
+     "The placenta is at the back of the womb. It is not covering the opening of the cervix."),
+    # the reason for the scan under its own heading is no finding
+    ("INDICATION:\nRight neck swelling and fever.\nFINDINGS: Right peritonsillar abscess.",
+     "Why you had this scan: a fever. There is a pocket of pus next to your right tonsil."),
+    # the report settles its own hedge; a hedged rewrite keeps it
+    ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
+     "Your liver looks like it has fat build-up."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
@@ -247,6 +279,17 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
      "There is a 1.2 cm area of soft tissue inside your left kidney.", "laterality"),
     # a named new finding in an organ the report discusses is still an addition
     ("Gallstones. Normal liver.", "There are gallstones. The liver is fatty.", "addition"),
+    # the same stances, but a denial became one more affirmation
+    ("Thrombus in the left popliteal vein. No thrombus in the calf veins. Femoral vein is compressible.",
+     "There is a clot in the vein behind your left knee. A clot was also seen in the calf veins. "
+     "The thigh vein squashes flat normally.", "negation"),
+    # a vein that cannot be squeezed flat holds a clot
+    ("The common femoral vein is compressible.", "The big vein in the groin could not be squeezed flat.", "negation"),
+    # the report's own "normal" sentence takes the rewrite's restatement; a dropped denial stays dropped
+    ("Left prostate lesion. Seminal vesicles are normal. No suspicious bone lesions.",
+     "There is a spot on the left side of the prostate. The seminal vesicles look normal.", "omission"),
+    ("Placenta posterior, clear of the internal os. Amniotic fluid normal.",
+     "The placenta is at the back of the womb. The fluid around the baby is normal. The view was clear.", "omission"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
