@@ -125,10 +125,23 @@ def _glosses(rew: Extraction, matched: set[str]) -> set[str]:
     out = set()
     for concept in rew.concepts() - matched:
         own = [s for s in rew.statements if s.concept == concept]
-        if all(any(o.sentence_index == s.sentence_index and o.concept in matched and lexicon.related(o.concept, concept)
-                   for o in rew.statements) for s in own):
+        if all(any(o.sentence_index in _explained_sentences(rew, s.sentence_index) and o.concept in matched
+                   and lexicon.related(o.concept, concept) for o in rew.statements) for s in own):
             out.add(concept)
     return out
+
+
+# "These results fit with pyloric stenosis. This is when the muscle ... blocks milk from leaving
+# the stomach": a sentence opening like this explains the finding of the one before.
+_DEFINING_OPENER_RE = re.compile(r"(?:this|that|it) (?:is|means) (?:when|where|a condition|a kind|a type|what happens)\b",
+                                 re.IGNORECASE)
+
+
+def _explained_sentences(ex: Extraction, index: int) -> set[int]:
+    """The sentence itself, and the one before when this one defines what that one named."""
+    if index and _DEFINING_OPENER_RE.match(ex.sentences[index]):
+        return {index, index - 1}
+    return {index}
 
 
 # Descriptive concepts: "bigger than normal", "thickened" describe the finding they sit beside.
@@ -220,11 +233,6 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
     """
     explained: set[str] = set()
     budget = _spare_denials(orig, rew)
-    for c in sorted(omitted & lexicon.GENERIC):  # "no urothelial lesion" -> "nothing else was seen"
-        sources = [s for s in orig.statements if s.concept == c]
-        if sources and all(s.polarity == "absent" for s in sources) and sum(budget.values()) > 0:
-            budget[next(i for i in sorted(budget) if budget[i] > 0)] -= 1
-            explained.add(c)
     for c in sorted(omitted):
         sources = [s for s in orig.statements if s.concept == c]
         if not sources or any(s.polarity != "absent" for s in sources):
@@ -233,10 +241,16 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
         siblings = {s.concept for s in orig.statements if s.sentence_index in where and s.concept != c}
         partners = set().union(*(pairs.get(k, set()) for k in siblings)) if siblings else set()
         region = {s.sentence_index for s in rew.statements if s.concept in partners}
-        region |= {i + 1 for i in region} | _same_place(orig, rew, where)
+        region |= {i + 1 for i in region} | _same_place(orig, rew, where) | _naming_same(orig, rew, where)
         spare = next((i for i in sorted(region) if budget[i] > 0), None)
         if spare is not None:
             budget[spare] -= 1
+            explained.add(c)
+    # Umbrella denials last, from what the placed ones left over.
+    for c in sorted((omitted - explained) & lexicon.GENERIC):  # "no urothelial lesion" -> "nothing else was seen"
+        sources = [s for s in orig.statements if s.concept == c]
+        if sources and all(s.polarity == "absent" for s in sources) and sum(budget.values()) > 0:
+            budget[next(i for i in sorted(budget) if budget[i] > 0)] -= 1
             explained.add(c)
     return explained
 
@@ -480,10 +494,27 @@ def _denial_restated(concept: str, partners: set[str], orig: Extraction, rew: Ex
     region = _same_place(orig, rew, where)
     if any(i in region for i in rew.unread_denials):
         return True
-    # "Remaining bones intact." -> "All the other bones in your hand are fine.": a denial the
-    # lexicon cannot read that names what the report's denial names.
+    return bool(_naming_same(orig, rew, where))
+
+
+def _naming_same(orig: Extraction, rew: Extraction, where: set[int]) -> set[int]:
+    """The rewrite's unread denials that name what the given report sentences name: "Remaining
+    bones intact." -> "All the other bones in your hand are fine."."""
     named = set().union(*(_content_words(orig.sentences[i]) for i in where)) if where else set()
-    return any(named & _content_words(rew.sentences[j]) for j in rew.unread_denials)
+    return {j for j in rew.unread_denials if named & _content_words(rew.sentences[j])}
+
+
+def _measured_in_other_words(o_st: list[Statement], orig: Extraction, rew: Extraction) -> bool:
+    """Whether a rewrite sentence that names no finding keeps the measurement of a stated one
+    ("a 6 mm filling defect in the duct" -> "there is a 6 mm object inside the duct")."""
+    read = {s.sentence_index for s in rew.statements}
+    for s in o_st:
+        numbers = orig.sentence_measurements[s.sentence_index] if s.polarity == "present" else []
+        for j, r_numbers in enumerate(rew.sentence_measurements):
+            if numbers and r_numbers and j not in read and _same_stance(s.sentence, rew.sentences[j]) \
+                    and all(any(m.matches(r) for m in numbers) for r in r_numbers):
+                return True
+    return False
 
 
 _BACK_REFERENCE_RE = re.compile(r"\b(?:the|this|that|these|those|its|their)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
@@ -513,6 +544,8 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     r_st = _softened(o_st, [s for s in rew.statements if s.concept in partners])
     o_pol = {s.polarity for s in o_st}
     r_pol = {s.polarity for s in r_st}
+    if "present" in o_pol - r_pol and _measured_in_other_words(o_st, orig, rew):
+        r_pol.add("present")
     extra_pol, missing_pol = r_pol - o_pol, o_pol - r_pol
     related_denial = any(o.polarity == "absent" and o.concept != concept and lexicon.related(o.concept, concept)
                          for o in orig.statements)

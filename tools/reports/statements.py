@@ -339,6 +339,21 @@ def _states_normal_unread(sentence: str, mentions: list[lexicon.Mention]) -> boo
     return not mentions and bool(_NORMAL_WORD_RE.search(sentence))
 
 
+_PLACE_WORDS = frozenset({"spot", "area", "part", "patch"})
+
+
+def _without_places(statements: list[Statement]) -> list[Statement]:
+    """Drop a vague "spot" that only says where another finding is: in "one spot on the bladder
+    wall is thicker than normal" the finding is the thickening, not a spot."""
+    def place(s: Statement) -> bool:
+        if s.surface.lower() not in _PLACE_WORDS:
+            return False
+        return any(o.sentence_index == s.sentence_index and o.concept in ("thickening", "dilatation") and o.start > s.end
+                   and re.search(r"\b(?:is|are|was|were|looks?|appears?)\b", o.sentence[s.end:o.end], re.IGNORECASE)
+                   for o in statements)
+    return [s for s in statements if not place(s)]
+
+
 def _hedge_glosses(statements: list[Statement]) -> None:
     """A hedge covers its own gloss: in "probably a haemangioma, a harmless cluster of blood
     vessels" both mentions are uncertain, though the comma ends the hedge's scope."""
@@ -389,6 +404,8 @@ def extract(text: str) -> Extraction:
                 polarity = "present" if polarity == "absent" and not own_trigger else "absent"
             elif re.match(r"(?:non-?|un)(?:obstruct|displac|enhanc)", mention.surface, re.IGNORECASE):
                 polarity = "absent"
+            elif polarity == "uncertain" and mention.concept in ("displacement", "obstruction") and re.search(r"\b(?:has|have|had|is|are|was|were) not\b|n't\b", mention.surface):
+                polarity = "absent"  # "a crack that has not moved cannot be ruled out": its own denial, as "undisplaced"
             elif polarity == "present" and _NORMAL_INSIDE_RE.search(mention.surface):
                 polarity = "absent"  # "its wall is a normal thickness": the measure is named as normal
             result.statements.append(Statement(
@@ -403,6 +420,7 @@ def extract(text: str) -> Extraction:
         if _RECOMMEND_RE.search(sentence):
             result.recommendations.append(sentence)
     _hedge_glosses(result.statements)
+    result.statements = _without_places(result.statements)
     result.measurements = extract_measurements(text)
     named = lexicon.find_sides(text or "")
     result.all_sides = frozenset().union(*(side for _, side in named)) if named else frozenset()

@@ -243,6 +243,31 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # the reason for the scan under its own heading is no finding
     ("INDICATION:\nRight neck swelling and fever.\nFINDINGS: Right peritonsillar abscess.",
      "Why you had this scan: a fever. There is a pocket of pus next to your right tonsil."),
+    # "no spots that light up" denies the lighting up; a kept measurement restates a finding
+    ("No suspicious arterially enhancing lesion.", "No worrying spots that light up early with the dye."),
+    ("The bile duct has a 6 mm filling defect, likely a stone. No focal liver lesion.",
+     "There is a 6 mm object inside the bile duct. It is most likely a gallstone. There are no spots in the liver."),
+    # a spot that only says where a wall is thicker is no new spot
+    ("The ureters have no filling defect. Focal bladder wall thickening of 1.2 cm.",
+     "Nothing was seen inside the ureters. One spot on the bladder wall is thicker than normal, about 1.2 cm."),
+    # a sentence that defines the finding before it explains it
+    ("Findings consistent with hypertrophic pyloric stenosis.",
+     "These results fit with pyloric stenosis. This is when the muscle at the stomach outlet is too thick and blocks milk "
+     "from leaving the stomach."),
+    # pressing on a nerve is no Murphy's sign; "no nerves are being pressed"
+    ("L4-5 extrusion compressing the left L5 nerve root. L5-S1: no nerve root compression.",
+     "At L4-L5 the disc pushes out and presses on the left L5 nerve. At L5-S1 no nerves are being pressed. "
+     "The disc pressing on the left L5 nerve fits with the pain in your leg."),
+    # lay forms: hardened gallstones, loose air, a crack that has not moved
+    ("Several calcified gallstones.", "There are several hardened gallstones."),
+    ("Appendicitis. No free gas or drainable collection to suggest perforation.",
+     "Your appendix is inflamed. There are no signs that it has burst: no loose air and no pocket of pus."),
+    ("Lucency in the right pubic ramus; an undisplaced fracture cannot be excluded. CT if concern for a right ramus fracture.",
+     "There is a faint line in the right pubic bone. A small crack that has not moved cannot be ruled out. "
+     "If your doctor is worried about a crack in the right pelvic bone, a CT scan is recommended."),
+    # a placed denial takes the sentence that restates it; the umbrella one what is left
+    ("Bladder wall is smooth; no mass is seen. No urothelial lesion identified.",
+     "The bladder wall looks smooth, and no growth was seen. No growth was found in the lining of your urinary system."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
