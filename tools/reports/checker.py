@@ -277,11 +277,17 @@ def _bracket_glosses(rew: Extraction, added: set[str], matched: set[str]) -> set
                 opening = s.sentence.rfind("(", 0, s.start)
                 return any(o.concept in matched and o.sentence_index == s.sentence_index
                            and opening - 60 <= o.end <= opening for o in rew.statements)
+            # the bracket may close the noun phrase the mention opens: "swelling of the fluid sac
+            # that cushions the shoulder (bursitis)"
             after = s.sentence[s.end:]
-            bracket = re.match(r"\s*\(([^()]*)\)", after)
-            return bool(bracket) and any(o.concept in matched and o.sentence_index == s.sentence_index
-                                         and s.end < o.start < s.end + len(bracket.group(0))
-                                         for o in rew.statements)
+            bracket = re.match(r"[^().;:]{0,80}?\(([^()]*)\)", after)
+            if not bracket:
+                return False
+            opening = s.end + bracket.start(1)
+            return not any(s.end <= o.start < opening - 1 for o in rew.statements
+                           if o is not s and o.sentence_index == s.sentence_index) and any(
+                o.concept in matched and o.sentence_index == s.sentence_index and opening <= o.start < s.end + bracket.end()
+                for o in rew.statements)
         if own and glossed(min(own, key=lambda s: (s.sentence_index, s.start))):
             out.add(concept)  # later mentions refer back to the glossed one ("the left breast lump")
     return out
@@ -390,6 +396,12 @@ def _share_stem(a_words: set[str], b_words: set[str]) -> bool:
     return any(a.startswith(b) or b.startswith(a) for a in a_words for b in b_words)
 
 
+def _named_in_parts(concept: str, rew: Extraction) -> bool:
+    """A "thyroid nodule" told as "a nodule" in a rewrite about the thyroid."""
+    organ, _, finding = concept.rpartition(" ")
+    return bool(organ) and finding in rew.concepts() and any(organ in anatomy for anatomy in rew.sentence_anatomy)
+
+
 def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> tuple[
         dict[str, set[str]], set[str], set[str]]:
     """Map each original concept to the rewrite concepts that express it.
@@ -435,6 +447,7 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
     covered = {c for c in o_concepts - set(pairs) if any(near(c, r) for r in extra)}
     matched_rewrite = set().union(*pairs.values()) if pairs else set()
     omitted = o_concepts - set(pairs) - covered
+    omitted = {c for c in omitted if not _named_in_parts(c, rew)}
     kept = o_concepts - omitted
     for c in sorted(omitted & lexicon.GENERIC):
         where = {s.sentence_index for s in orig.statements if s.concept == c}

@@ -56,7 +56,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood (in|inside|on|around|over|within) ~ brain", "hematoma*", "haematoma*",
                     "collection of blood", "pool* of blood", "bruis*"),
     "infarct": ("infarct*", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
-                "blocked blood supply", "tissue damage ~ blood flow"),
+                "blocked blood supply", "blocked blood flow", "tissue damage ~ blood flow"),
     "stone": ("calcul*", "lithiasis", "nephrolith*", "cholelith*", "gallstone*", "stone*"),
     "hydronephrosis": ("hydronephros*", "hydro-?uretero-?nephros*", "hydroureter*", "swollen kidney*", "kidney* ~ swollen", "kidney* ~ stretched",
                        "kidney* ~ swelling", "swelling of the kidney*", "kidney* ~ backed up",
@@ -192,6 +192,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "placenta praevia": ("placenta (praevia|previa)", "praevia", "previa", "low-lying placenta", "placenta ~ low-lying",
                          "(covering|covers|cover|blocking|blocks|block|over|across) ~ (opening|neck) of ~ (womb|cervix|uterus)",
                          "(covering|covers|cover|blocking|blocks|block|over|across) the (cervix|internal os|os)"),
+    "air-fluid level": ("air-fluid level*", "air fluid level*", "gas-fluid level*", "fluid level*",
+                        "levels of ~ (air|gas) and fluid", "(air|gas) and fluid levels"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
     "adenoma": ("adenoma*", "microadenoma*", "macroadenoma*", "benign gland* growth*"),
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of blood vessels",
@@ -493,6 +495,8 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"lesion", "opacity"}),
     frozenset({"perforation", "pneumoperitoneum"}),
     frozenset({"perforation", "rupture"}),
+    frozenset({"air-fluid level", "sinusitis"}),
+    frozenset({"air-fluid level", "obstruction", "dilatation"}),
     frozenset({"avascular necrosis", "infarct"}),
     frozenset({"cardiomegaly", "dilatation"}),
     frozenset({"splenomegaly", "dilatation"}),
@@ -542,7 +546,7 @@ for _concept, _organ in _ENLARGEMENT_OF.items():
 
 # Umbrella words a report pairs with a specific diagnosis in one sentence ("echogenic lesion,
 # likely haemangioma"); a rewrite that keeps the diagnosis has not dropped the umbrella word.
-GENERIC: frozenset[str] = frozenset({"lesion", "opacity", "dilatation", "thickening", "enhancement"})
+GENERIC: frozenset[str] = frozenset({"lesion", "opacity", "dilatation", "thickening", "enhancement", "air-fluid level"})
 
 
 def related(a: str, b: str) -> bool:

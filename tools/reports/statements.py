@@ -76,7 +76,8 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
 _NEEDS_CUE = {"increased", "decreased"}
 _COMPARISON_CUE_RE = re.compile(
     r"\b(since|prior|previous(?:ly)?|compared|comparison|before|last|earlier|ago|interval|now|than on|yesterday|"
-    r"than it was|from \d|progressed|progression|improv\w+|worse\w*)\b", re.IGNORECASE)
+    r"than it was|from \d|(?:in|from) (?:19|20)\d\d|progressed|progression|improv\w+|worse\w*)\b", re.IGNORECASE)
+_CONDITIONAL_RE = re.compile(r"\b(?:if|unless|in case)\b[^.;:()]*", re.IGNORECASE)
 _TEMPORAL_RE = [(k, re.compile(r"(?<![\w-])(?:" + "|".join(v) + r")(?![\w-])", re.IGNORECASE))
                 for k, v in TEMPORAL.items()]
 _RECOMMEND_RE = re.compile(
@@ -292,7 +293,8 @@ _CONTEXT_RE = re.compile(
     r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,8}?for (?:any |signs? of |possible |a |an )?|"
     r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|reason for (?:the )?(?:scan|study|exam))"
-    r"\s*:|\b" + _WHY_SCAN + r"\s*:|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
+    r"\s*:|\b" + _WHY_SCAN + r"\s*:|\b(?:for example|for instance|such as|e\.g\.)|"
+    r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
 
@@ -413,9 +415,10 @@ def extract(text: str) -> Extraction:
                 polarity=polarity, sides=side, anatomy=anatomy, start=mention.start, end=mention.end,
             ))
         # the cue may open the list the change sits in ("Compared with your X-ray from June: - ...")
-        has_cue = bool(_COMPARISON_CUE_RE.search(sentence)) or bool(index and _COMPARISON_CUE_RE.search(sentences[index - 1]))
+        stated = _CONDITIONAL_RE.sub(" ", sentence)  # "repeat film only if no clinical improvement" compares nothing
+        has_cue = bool(_COMPARISON_CUE_RE.search(stated)) or bool(index and _COMPARISON_CUE_RE.search(sentences[index - 1]))
         for key, pattern in _TEMPORAL_RE:
-            if pattern.search(sentence) and (has_cue or key not in _NEEDS_CUE):
+            if pattern.search(stated) and (has_cue or key not in _NEEDS_CUE):
                 result.temporal.add(key)
         if _RECOMMEND_RE.search(sentence):
             result.recommendations.append(sentence)

@@ -268,6 +268,24 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # a placed denial takes the sentence that restates it; the umbrella one what is left
     ("Bladder wall is smooth; no mass is seen. No urothelial lesion identified.",
      "The bladder wall looks smooth, and no growth was seen. No growth was found in the lining of your urinary system."),
+    # a bracket closing the noun phrase a finding opens; examples and a scale's meaning are no findings
+    ("Subacromial bursitis.", "Swelling of the fluid sac that cushions the top of the shoulder (bursitis)."),
+    ("New 4 mm ground-glass nodule, likely inflammatory.",
+     "A new, faint, hazy 4 mm spot. It is most likely caused by irritation (for example after an infection)."),
+    ("Left peripheral zone lesion, PI-RADS 4.",
+     "There is a spot on the left of the prostate, rated PI-RADS 4. (PI-RADS is a 1 to 5 scale; a 4 means a "
+     "significant cancer is likely.)"),
+    # an air-fluid level told inside its diagnosis; a thyroid nodule told as a nodule
+    ("Mucosal thickening of the left maxillary sinus with an air-fluid level.",
+     "The lining of the left cheek sinus is swollen and there is fluid in it."),
+    ("Right thyroid nodule, 1.6 cm. Recommendation: fine-needle aspiration of the right thyroid nodule.",
+     "Your thyroid has a 1.6 cm lump on the right. A thin needle to take a sample of cells from the nodule on your right "
+     "side is recommended."),
+    # what a repeat scan depends on compares nothing; "it has gone up" since a year does
+    ("Probable pneumonia. Recommend repeat film only if no clinical improvement.",
+     "This is probably pneumonia. Another X-ray is only needed if your child is not getting better."),
+    ("PSV 160 cm/s; velocity has increased since 2022 (previously 120 cm/s).",
+     "The blood moves at 160 cm/s (it was 120 cm/s in 2022, so it has gone up)."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
