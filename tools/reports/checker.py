@@ -402,6 +402,41 @@ def _named_in_parts(concept: str, rew: Extraction) -> bool:
     return bool(organ) and finding in rew.concepts() and any(organ in anatomy for anatomy in rew.sentence_anatomy)
 
 
+def _one_finding(orig: Extraction, rew: Extraction, concept: str, candidates: list[str]) -> list[str]:
+    """The lay words that can all express one report finding.
+
+    Lay words for one finding sit together ("a spot (lesion)"); one that only ever stands in
+    sentences of its own is a finding of its own: "spots in the brain" and, later, "a small cyst
+    in the pineal gland" both relate to "lesion", but only one of them restates it. Of words
+    that never meet, the one sharing most with the report's sentences (numbers, sides,
+    words) is kept.
+    """
+    if len(candidates) < 2:
+        return candidates
+    sentences = {e: {s.sentence_index for s in rew.statements if s.concept == e} for e in candidates}
+    groups: list[set[str]] = []
+    for e in candidates:
+        joined = [g for g in groups if any(sentences[e] & sentences[x] for x in g)]
+        merged = set().union({e}, *joined)
+        groups = [g for g in groups if g not in joined] + [merged]
+    if len(groups) == 1:
+        return candidates
+    o_sentences = {s.sentence_index for s in orig.statements if s.concept == concept}
+    o_words = set().union(*(_content_words(orig.sentences[i]) for i in o_sentences))
+    o_numbers = [m for i in o_sentences for m in orig.sentence_measurements[i]]
+    o_sides = frozenset().union(*(orig.sentence_sides[i] for i in o_sentences))
+
+    def anchor(group: set[str]) -> int:
+        best = 0
+        for i in set().union(*(sentences[e] for e in group)):
+            score = len(o_words & _content_words(rew.sentences[i]))
+            score += 3 * sum(any(m.matches(r) for m in o_numbers) for r in rew.sentence_measurements[i])
+            score += 2 * len(o_sides & rew.sentence_sides[i])
+            best = max(best, score)
+        return best
+    return sorted(max(groups, key=lambda g: (anchor(g), -min(min(sentences[e]) for e in g))))
+
+
 def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> tuple[
         dict[str, set[str]], set[str], set[str]]:
     """Map each original concept to the rewrite concepts that express it.
@@ -425,6 +460,7 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
         a, b = anatomy(orig, c), anatomy(rew, e)
         return lexicon.related(c, e) and (not a or not b or bool(a & b))
 
+    proposals: dict[str, list[str]] = {}
     for e in sorted(extra):
         best, best_score = None, 0.0
         for c in sorted(o_concepts):
@@ -441,9 +477,12 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
             if score > best_score:
                 best, best_score = c, score
         if best is not None:
-            pairs.setdefault(best, set()).add(e)
+            proposals.setdefault(best, []).append(e)
         elif any(near(c, e) for c in o_concepts):
             unassigned_related.add(e)
+    for c, candidates in proposals.items():
+        for e in _one_finding(orig, rew, c, candidates):
+            pairs.setdefault(c, set()).add(e)
     covered = {c for c in o_concepts - set(pairs) if any(near(c, r) for r in extra)}
     matched_rewrite = set().union(*pairs.values()) if pairs else set()
     omitted = o_concepts - set(pairs) - covered

@@ -331,6 +331,10 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     # the report's own "normal" sentence takes the rewrite's restatement; a dropped denial stays dropped
     ("Left prostate lesion. Seminal vesicles are normal. No suspicious bone lesions.",
      "There is a spot on the left side of the prostate. The seminal vesicles look normal.", "omission"),
+    # one report finding, two lay words that never meet: the second is a finding of its own
+    ("Multiple periventricular T2 hyperintense lesions. No enhancing lesion. Mild atrophy.",
+     "There are several bright spots near the fluid spaces of the brain. None of the spots light up with dye. "
+     "The brain is slightly shrunken. There is a small cyst in the pineal gland in the middle of the brain.", "addition"),
     ("Placenta posterior, clear of the internal os. Amniotic fluid normal.",
      "The placenta is at the back of the womb. The fluid around the baby is normal. The view was clear.", "omission"),
 ])
