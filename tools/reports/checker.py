@@ -757,6 +757,11 @@ def _new_bone_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
     return flags
 
 
+# A ratio is often told without the word "ratio" ("0.8 between the two chambers"); only a
+# ratio the rewrite states differently is an error.
+_CHANGE_ONLY = frozenset({"ratio"})
+
+
 def _compare_measurements(orig: list[Measurement], rew: list[Measurement]) -> list[Flag]:
     lost = [m for m in orig if not any(m.matches(r) for r in rew)]
     new = [r for r in rew if not any(r.matches(m) for m in orig)]
@@ -768,7 +773,7 @@ def _compare_measurements(orig: list[Measurement], rew: list[Measurement]) -> li
             used.add(partner)
             flags.append(Flag(type="measurement",
                               detail=f"{_fmt_measure(m)} in the original became {_fmt_measure(new[partner])} in the rewrite."))
-        else:
+        elif m.dimension not in _CHANGE_ONLY:
             flags.append(Flag(type="measurement", detail=f"{_fmt_measure(m)} from the original is missing in the rewrite."))
     for i, r in enumerate(new):
         if i not in used:

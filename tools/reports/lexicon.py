@@ -194,6 +194,12 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                          "(covering|covers|cover|blocking|blocks|block|over|across) the (cervix|internal os|os)"),
     "air-fluid level": ("air-fluid level*", "air fluid level*", "gas-fluid level*", "fluid level*",
                         "levels of ~ (air|gas) and fluid", "(air|gas) and fluid levels"),
+    # Gas where it belongs (the colon) says a blockage is not complete; gas outside the bowel is free air.
+    "bowel gas": ("(colonic|rectal|large bowel|bowel) gas", "gas (is )?(present )?(in|within|inside) (the |your )?"
+                  "(colon|rectum|large bowel|large intestine|bowel|back passage)"),
+    "spur": ("spur*", "osteophyt*", "enthesophyt*", "bony (growth*|outgrowth*|lip*|projection*)",
+             "bone spur*"),
+    "surgical clips": ("(surgical|metal|metallic) clip*", "clip*", "(surgical|skin) staple*", "staples"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
     "adenoma": ("adenoma*", "microadenoma*", "macroadenoma*", "benign gland* growth*"),
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of blood vessels",
@@ -495,6 +501,7 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"lesion", "opacity"}),
     frozenset({"perforation", "pneumoperitoneum"}),
     frozenset({"perforation", "rupture"}),
+    frozenset({"spur", "degeneration"}),
     frozenset({"air-fluid level", "sinusitis"}),
     frozenset({"air-fluid level", "obstruction", "dilatation"}),
     frozenset({"avascular necrosis", "infarct"}),
@@ -546,7 +553,7 @@ for _concept, _organ in _ENLARGEMENT_OF.items():
 
 # Umbrella words a report pairs with a specific diagnosis in one sentence ("echogenic lesion,
 # likely haemangioma"); a rewrite that keeps the diagnosis has not dropped the umbrella word.
-GENERIC: frozenset[str] = frozenset({"lesion", "opacity", "dilatation", "thickening", "enhancement", "air-fluid level"})
+GENERIC: frozenset[str] = frozenset({"lesion", "opacity", "dilatation", "thickening", "enhancement", "air-fluid level", "spur"})
 
 
 def related(a: str, b: str) -> bool:

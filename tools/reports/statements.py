@@ -201,6 +201,8 @@ _AGE_BEFORE_RE = re.compile(r"\bage[d:]?\s*$", re.IGNORECASE)
 _AGE_AFTER_RE = re.compile(r"[- ]old\b", re.IGNORECASE)
 # "20+3 weeks" is obstetric shorthand for 20 weeks and 3 days.
 _GESTATION_RE = re.compile(r"\b(\d{1,2})\s*\+\s*([0-6])\s*(?:weeks?|wks?)\b", re.IGNORECASE)
+_RATIO_RE = re.compile(r"\bratio\b(?:\s+(?:of|is|was|were|=|:|at|about|around|approximately|approx\.?)){0,2}\s*(\d+(?:\.\d+)?)(?![\w%])",
+                       re.IGNORECASE)
 _SUBCENTIMETRE_RE = re.compile(r"\bsub-?centimet(?:er|re)\b", re.IGNORECASE)
 _GESTATION_BEFORE_RE = re.compile(r"\b(?:gestational|menstrual|fetal|foetal|sonographic)\s+age[d:]?\s*$", re.IGNORECASE)
 
@@ -211,6 +213,8 @@ def extract_measurements(text: str) -> list[Measurement]:
     text = _GESTATION_RE.sub(r"\1 weeks \2 days", text or "")
     for m in _SUBCENTIMETRE_RE.finditer(text):
         out.append(Measurement("length", 10.0, m.group(0)))  # "subcentimetre" = "smaller than 1 cm"
+    for m in _RATIO_RE.finditer(text):  # a ratio carries no unit, but "4.2" told as "2.4" is still wrong
+        out.append(Measurement("ratio", float(m.group(1)), f"ratio {m.group(1)}"))
     for m in _MEASURE_RE.finditer(text):
         whole = m.group(0)
         if (_AGE_BEFORE_RE.search(text[max(0, m.start() - 8):m.start()])
@@ -293,7 +297,8 @@ _CONTEXT_RE = re.compile(
     r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,8}?for (?:any |signs? of |possible |a |an )?|"
     r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|reason for (?:the )?(?:scan|study|exam))"
-    r"\s*:|\b" + _WHY_SCAN + r"\s*:|\b(?:for example|for instance|such as|e\.g\.)|"
+    r"\s*:|\b" + _WHY_SCAN + r"\s*:|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
+    r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)

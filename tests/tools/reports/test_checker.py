@@ -286,6 +286,11 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "This is probably pneumonia. Another X-ray is only needed if your child is not getting better."),
     ("PSV 160 cm/s; velocity has increased since 2022 (previously 120 cm/s).",
      "The blood moves at 160 cm/s (it was 120 cm/s in 2022, so it has gone up)."),
+    # a ratio told without the word; gas that hides an organ is no finding; osteophytes inside arthritis
+    ("RV/LV ratio 0.8; no right heart strain.", "The two chambers compare at 0.8, and the right side is not strained."),
+    ("The pancreas is partially obscured by bowel gas.", "Part of your pancreas could not be seen well because of gas in the bowel."),
+    ("Severe osteoarthritis of the left hip with joint space loss and osteophytes.",
+     "There is severe wear and tear in your left hip, and the joint space is narrowed."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
@@ -335,6 +340,12 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     ("Multiple periventricular T2 hyperintense lesions. No enhancing lesion. Mild atrophy.",
      "There are several bright spots near the fluid spaces of the brain. None of the spots light up with dye. "
      "The brain is slightly shrunken. There is a small cyst in the pineal gland in the middle of the brain.", "addition"),
+    # a unitless ratio told with other digits; surgical clips, bowel gas and a spur are findings
+    ("Right ICA PSV 160 cm/s, ICA/CCA ratio 4.2.", "The blood speed is 160 cm/s and the speed ratio is 2.4.", "measurement"),
+    ("Surgical clips in the right upper quadrant. No free air.", "There is no free air in the belly.", "omission"),
+    ("Dilated small bowel loops. Gas is present in the colon and rectum.",
+     "Some loops of small bowel are wider than normal. There is no gas in the large bowel or rectum.", "negation"),
+    ("No fracture. Small plantar calcaneal spur.", "No bones are broken.", "omission"),
     ("Placenta posterior, clear of the internal os. Amniotic fluid normal.",
      "The placenta is at the back of the womb. The fluid around the baby is normal. The view was clear.", "omission"),
 ])
