@@ -572,6 +572,21 @@ def _measured_in_other_words(o_st: list[Statement], orig: Extraction, rew: Extra
 _BACK_REFERENCE_RE = re.compile(r"\b(?:the|this|that|these|those|its|their)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 
+def _without_back_references(statements: list[Statement]) -> list[Statement]:
+    """Drop affirmed mentions that point back to one stated earlier ("... most likely a simple
+    cyst. The kidney cyst is a chance finding."): they take the earlier stance, not a new one."""
+    out: list[Statement] = []
+    stated: list[tuple[int, frozenset[str]]] = []
+    for s in sorted(statements, key=lambda s: (s.sentence_index, s.start)):
+        back = s.polarity == "present" and s.start >= 0 and bool(_BACK_REFERENCE_RE.search(s.sentence[:s.start])) \
+            and any(i < s.sentence_index and (not s.sides or sides == s.sides) for i, sides in stated)
+        if s.polarity in ("present", "uncertain"):
+            stated.append((s.sentence_index, s.sides))
+        if not back:
+            out.append(s)
+    return out
+
+
 def _assertions(statements: list[Statement]) -> Counter:
     """How many sentences state the finding each way. A mention pointing back to one already
     stated ("a tear in the cushion. The tear reaches its underside") states nothing new."""
@@ -593,7 +608,7 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     if {"present", "uncertain"} <= {s.polarity for s in o_st}:
         # "suggestive of steatosis ... IMPRESSION: Hepatic steatosis": the report settles its own hedge
         o_st = [replace(s, polarity="present") if s.polarity == "uncertain" else s for s in o_st]
-    r_st = _softened(o_st, [s for s in rew.statements if s.concept in partners])
+    r_st = _softened(o_st, _without_back_references([s for s in rew.statements if s.concept in partners]))
     o_pol = {s.polarity for s in o_st}
     r_pol = {s.polarity for s in r_st}
     if "present" in o_pol - r_pol and _measured_in_other_words(o_st, orig, rew):

@@ -51,8 +51,8 @@ _UNIT = (r"(?:mm|millimet(?:re|er)s?|cm3|cm/s|cm|centimet(?:re|er)s?|m/s|met(?:r
          r"mmhg|degrees?|°)")
 # "3 x 4 x 5 cm", "3 cm x 4 cm", "6-12 months", "6 to 12 months", "5 mm"
 _MEASURE_RE = re.compile(
-    r"(?<![\w.])(" + _NUM + r")(\s*" + _UNIT + r")?((?:\s*(?:x|×|by|-|–|to)\s*" + _NUM + r"(?:\s*" + _UNIT +
-    r")?){0,2})(?(2)|\s*" + _UNIT + r")(?![\w])", re.IGNORECASE)
+    r"(?<![\w.])(" + _NUM + r")((?:\s*|-)" + _UNIT + r")?((?:\s*(?:x|×|by|-|–|to)\s*" + _NUM + r"(?:\s*" + _UNIT +
+    r")?){0,2})(?(2)|(?:\s*|-)" + _UNIT + r")(?![\w])", re.IGNORECASE)
 _ALL_NUM_RE = re.compile(_NUM, re.IGNORECASE)
 _UNIT_RE = re.compile(_UNIT + r"$", re.IGNORECASE)
 
@@ -63,10 +63,12 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
                   "more than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)", "worse than (?:before|last time)"),
     "decreased": ("decreas\\w*", "smaller", "shrunk", "shrank", "shrinking", "reduc\\w+", "improv\\w+",
                   "regress\\w*", "less extensive", "diminish\\w*", "better", "down from", "gone down",
+                  "slowed", "dropped", "fallen", "fall in",
                   "less than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)"),
     "stable": ("stable", "unchanged", "no (?:significant |interval )?change", "not changed", "has not changed",
                "have not changed", "the same", "similar", "without (?:significant |interval )?change",
-               "no (?:significant )?difference", "hasn't changed", "haven't changed", "did not change"),
+               "no (?:significant )?difference", "hasn't changed", "haven't changed", "did not change",
+               "(?:has|have) not moved"),
     "new": ("new", "newly", "not (?:seen|present) (?:before|previously|on the (?:previous|prior|last))",
             "appeared", "wasn't there before", "was not there before", "not there before"),
     "resolved": ("resolv\\w+", "gone", "cleared", "disappeared", "no longer"),
@@ -86,7 +88,7 @@ _RECOMMEND_RE = re.compile(
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
-    r"see (?:a|your) (?:specialist|doctor)|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
+    r"see (?:a|your) (?:specialist|doctor)|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
     r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|"
     r"discuss|talk|go over|look at|match|review|refer|arrange|order|consider|weigh)|"
     r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",
@@ -200,7 +202,7 @@ def _unit_key(unit: str) -> str:
 _AGE_BEFORE_RE = re.compile(r"\bage[d:]?\s*$", re.IGNORECASE)
 _AGE_AFTER_RE = re.compile(r"[- ]old\b", re.IGNORECASE)
 # "20+3 weeks" is obstetric shorthand for 20 weeks and 3 days.
-_GESTATION_RE = re.compile(r"\b(\d{1,2})\s*\+\s*([0-6])\s*(?:weeks?|wks?)\b", re.IGNORECASE)
+_GESTATION_RE = re.compile(r"\b(\d{1,2})\s*(?:\+\s*([0-6])\s*(?:weeks?|wks?)|w(?:ks?)?\s*\+?\s*([0-6])\s*d)\b", re.IGNORECASE)
 _RATIO_RE = re.compile(r"\bratio\b(?:\s+(?:of|is|was|were|=|:|at|about|around|approximately|approx\.?)){0,2}\s*(\d+(?:\.\d+)?)(?![\w%])",
                        re.IGNORECASE)
 _SUBCENTIMETRE_RE = re.compile(r"\bsub-?centimet(?:er|re)\b", re.IGNORECASE)
@@ -210,7 +212,7 @@ _GESTATION_BEFORE_RE = re.compile(r"\b(?:gestational|menstrual|fetal|foetal|sono
 def extract_measurements(text: str) -> list[Measurement]:
     """Every number that carries a unit; "3 x 4 cm" gives two lengths, "6-12 months" two times."""
     out: list[Measurement] = []
-    text = _GESTATION_RE.sub(r"\1 weeks \2 days", text or "")
+    text = _GESTATION_RE.sub(lambda m: f"{m.group(1)} weeks {m.group(2) or m.group(3)} days", text or "")
     for m in _SUBCENTIMETRE_RE.finditer(text):
         out.append(Measurement("length", 10.0, m.group(0)))  # "subcentimetre" = "smaller than 1 cm"
     for m in _RATIO_RE.finditer(text):  # a ratio carries no unit, but "4.2" told as "2.4" is still wrong
@@ -234,8 +236,8 @@ def extract_measurements(text: str) -> list[Measurement]:
             if unit is None:
                 continue
             key = _unit_key(unit)
-            if key not in _UNITS:
-                continue
+            if key not in _UNITS or unit.strip() in ("M", "L", "F"):
+                continue  # "24M", "3 L": age and sex, or a side, in report shorthand
             number = _to_number(token)
             if number is None:
                 continue
@@ -296,16 +298,20 @@ _CONTEXT_RE = re.compile(
     r"\b(?:check(?:ed|s|ing)?|look(?:ed|s|ing)?|search(?:ed|es|ing)?|screen(?:ed|s|ing)?|assess(?:ed|ing)?|"
     r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,8}?for (?:any |signs? of |possible |a |an )?|"
     r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
-    r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|reason for (?:the )?(?:scan|study|exam))"
-    r"\s*:|\b" + _WHY_SCAN + r"\s*:|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
+    r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|reason for (?:the )?(?:scan|study|exam))"
+    r"\s*:|\b" + _WHY_SCAN + r"\s*:|"
+    r"\b(?:works?|working|acts?|acting|behaves?) like\b|\b(?:a bit|a little|kind of|sort of|rather|just|much) like\b|"
+    r"\bis like (?:a|an)\b|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
     r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
 
 
+_GENERIC_DEFINITION_RE = re.compile(r"^an? [\w-]+ (?:that|which) [^.;]*?\b(?:is like|means|would mean|usually means|shows)\b",
+                                    re.IGNORECASE)
 _CONTEXT_HEADING_RE = re.compile(
-    r"^(?:indications?|clinical (?:history|information|indications?|details)|history|reason for (?:the )?"
+    r"^(?:indications?|clinical (?:history|information|indications?|details)|history|hx|reason for (?:the )?"
     r"(?:scan|study|exam(?:ination)?|referral)|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
 
 
@@ -361,6 +367,10 @@ def _without_places(statements: list[Statement]) -> list[Statement]:
     return [s for s in statements if not place(s)]
 
 
+_NORMAL_BEFORE_RE = re.compile(r"(?:^|[.;:,]\s*|\b(?:a|an|the|and|with)\s+)normal(?:[ -]sized?)?\s+(?:[\w-]+\s+){0,2}$",
+                               re.IGNORECASE)
+
+
 def _hedge_glosses(statements: list[Statement]) -> None:
     """A hedge covers its own gloss: in "probably a haemangioma, a harmless cluster of blood
     vessels" both mentions are uncertain, though the comma ends the hedge's scope."""
@@ -384,6 +394,8 @@ def extract(text: str) -> Extraction:
         absent_words = [a for a in _absence_mentions(sentence)
                         if not any(a.start < m.end and m.start < a.end for m in found)]
         context = _context_spans(sentence)
+        if _GENERIC_DEFINITION_RE.match(sentence):
+            context = [(0, len(sentence))]  # "A spot that lights up means active inflammation": no finding of this patient
         if index and _CONTEXT_HEADING_RE.match(sentences[index - 1]):
             context = [(0, len(sentence))]  # "Indication:" on its own, then the reason for the scan
         found = [m for m in found if not any(a <= m.start < b for a, b in context)]
@@ -415,6 +427,8 @@ def extract(text: str) -> Extraction:
                 polarity = "absent"  # "a crack that has not moved cannot be ruled out": its own denial, as "undisplaced"
             elif polarity == "present" and _NORMAL_INSIDE_RE.search(mention.surface):
                 polarity = "absent"  # "its wall is a normal thickness": the measure is named as normal
+            elif polarity == "present" and mention.concept in lexicon.GENERIC and _NORMAL_BEFORE_RE.search(sentence[max(0, mention.start - 40):mention.start]):
+                polarity = "absent"  # "Normal thymic shadow": the normal structure, not a finding
             result.statements.append(Statement(
                 concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,
                 polarity=polarity, sides=side, anatomy=anatomy, start=mention.start, end=mention.end,

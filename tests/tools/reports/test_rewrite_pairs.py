@@ -28,8 +28,8 @@ def test_set_is_balanced_across_modalities_and_error_types(pairs: list[dict]) ->
     assert all(len(p["errors"]) == 1 for p in errored)
     counts = Counter(p["errors"][0]["type"] for p in errored if p.get("split") == "dev")
     assert set(counts) == FIDELITY and max(counts.values()) - min(counts.values()) <= 2
-    assert {p.get("split") for p in pairs} >= {"dev", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "heldout10"}
-    heldout = [p for p in pairs if p.get("split") == "heldout10"]
+    assert {p.get("split") for p in pairs} >= {"dev", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13", "heldout11"}
+    heldout = [p for p in pairs if p.get("split") == "heldout11"]
     assert len(heldout) >= 60 and {p["modality"] for p in heldout} == {"CT", "MR", "CR", "US"}
     assert {p["errors"][0]["type"] for p in heldout if p["errors"]} == FIDELITY
 
@@ -54,8 +54,8 @@ def test_checker_detects_inserted_errors_and_spares_faithful_rewrites(pairs: lis
 
 
 def test_checker_on_the_split_still_being_studied_does_not_regress(pairs: list[dict]) -> None:
-    """dev6 to dev12 (long reports with rewrites in two new voices) are below the false-flag
+    """dev6 to dev13 (long reports with rewrites in two new voices) are below the false-flag
     target; this guards what has been reached on them without the embedding fallback."""
-    detection, false_flags = _rates([p for p in pairs if p.get("split") in ("dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12")])
+    detection, false_flags = _rates([p for p in pairs if p.get("split") in ("dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12", "dev13")])
     assert detection >= 0.95
     assert false_flags <= 0.25
