@@ -293,6 +293,26 @@ def _bracket_glosses(rew: Extraction, added: set[str], matched: set[str]) -> set
     return out
 
 
+_DEFINITION_RE = re.compile(r"\b(?:which|this|that) means\b|\bmeaning\b|\bi\.e\.|\bthat is,", re.IGNORECASE)
+
+
+def _defined(rew: Extraction, added: set[str], matched: set[str]) -> set[str]:
+    """Added concepts met only in the definition of a kept finding: "acute appendicitis, which
+    means a sudden swelling and infection of the appendix"."""
+    def inside_definition(s: Statement) -> bool:
+        for m in _DEFINITION_RE.finditer(s.sentence):
+            if m.end() <= s.start and any(o.sentence_index == s.sentence_index and o.concept in matched
+                                          and o.end <= m.start() for o in rew.statements):
+                return True
+        return False
+    out = set()
+    for concept in added:
+        own = [s for s in rew.statements if s.concept == concept]
+        if own and all(s.polarity != "absent" and inside_definition(s) for s in own):
+            out.add(concept)
+    return out
+
+
 def _only_denied(rew: Extraction, added: set[str]) -> set[str]:
     """Added concepts the rewrite only ever denies ("it is not pressing on the nerves", "usually
     not cancer"). A denial adds no finding; it restates a normal the report gave in words the
@@ -497,6 +517,7 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
     added -= _lay_descriptions(orig, rew, added, matched_rewrite)
     added -= _only_denied(rew, added)
     added -= _bracket_glosses(rew, added, matched_rewrite)
+    added -= _defined(rew, added, matched_rewrite)
     _pair_by_measurement(orig, rew, omitted, added, pairs)
     _pair_by_word_stem(orig, rew, omitted, added, pairs)
     omitted -= _denied_in_other_words(orig, rew, omitted, pairs)

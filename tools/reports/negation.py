@@ -17,7 +17,7 @@ Polarity = Literal["present", "absent", "uncertain"]
 _PSEUDO = (
     r"no (?:significant |interval |appreciable |real |major )?(?:change|increase|decrease|growth|difference)s?"
     r"(?! (?:was|were|is|are|has been) (?:seen|found|identified|detected))",
-    r"not (?:significantly )?(?:changed|increased|decreased|grown|larger|smaller|bigger)",
+    r"not (?:significantly )?(?:changed|increased|decreased|grown(?! into| through| beyond| outside| out)|larger|smaller|bigger)",
     r"not only", r"not necessarily", r"without (?:significant |interval )?change", r"no longer",
     r"has not changed", r"have not changed", r"did not change", r"hasn't changed", r"haven't changed",
     r"no other (?:change)",

@@ -315,6 +315,21 @@ _CONTEXT_HEADING_RE = re.compile(
     r"(?:scan|study|exam(?:ination)?|referral)|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
 
 
+_LIKE_RE = re.compile(r",\s*(?:just |a bit |rather )?like\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
+
+
+def _analogy_spans(sentence: str, found: list[lexicon.Mention]) -> list[tuple[int, int]]:
+    """", like pipes swelling behind a blockage": a comparison with everyday things, to the end of
+    its clause. ", like varicose veins" compares with a finding and stays a mention."""
+    spans = []
+    for m in _LIKE_RE.finditer(sentence):
+        if any(f.start == m.end() for f in found):
+            continue
+        end = re.search(r"[;.]|,\s+(?:and|but|which)\b|\bbut\b", sentence[m.end():])
+        spans.append((m.start(), m.end() + end.start() if end else len(sentence)))
+    return spans
+
+
 def _context_spans(sentence: str) -> list[tuple[int, int]]:
     """Spans that state the reason for the study, to the end of their clause."""
     spans = []
@@ -393,7 +408,7 @@ def extract(text: str) -> Extraction:
         found = lexicon.find_findings(sentence)
         absent_words = [a for a in _absence_mentions(sentence)
                         if not any(a.start < m.end and m.start < a.end for m in found)]
-        context = _context_spans(sentence)
+        context = _context_spans(sentence) + _analogy_spans(sentence, found)
         if _GENERIC_DEFINITION_RE.match(sentence):
             context = [(0, len(sentence))]  # "A spot that lights up means active inflammation": no finding of this patient
         if index and _CONTEXT_HEADING_RE.match(sentences[index - 1]):

@@ -329,6 +329,12 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "On the left the veins are widened (a varicocele), and when you strained, blood flowed backward in them."),
     ("Placenta posterior fundal, clear of the internal os.",
      "The afterbirth is at the back of the womb, well away from the opening of the neck of the womb."),
+    # a comparison with everyday things, a definition of a kept finding, invasion denied in the predicate
+    ("The CBD is dilated to 9 mm with a distal stone.",
+     "Because of a stone, the main bile duct has widened to 9 mm, like pipes swelling behind a blockage."),
+    ("Acute appendicitis.", "You have acute appendicitis, which means a sudden swelling and infection of the appendix."),
+    ("HCC in segment 7. No tumour in vein.", "The liver cancer has not grown into the veins."),
+    ("L4-5 left paracentral disc extrusion.", "At L4-5, some of the disc's soft centre has pushed out toward the left."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
