@@ -216,7 +216,7 @@ def _spare_denials(orig: Extraction, rew: Extraction) -> Counter:
         words = _content_words(orig.sentences[i])
         best = max((j for j in budget if budget[j] > 0),
                    key=lambda j: len(words & _content_words(rew.sentences[j])), default=None)
-        if best is not None and words & _content_words(rew.sentences[best]):
+        if best is not None and len(words & _content_words(rew.sentences[best])) >= (2 if len(words) >= 4 else 1):
             budget[best] -= 1
     return budget
 
@@ -614,6 +614,8 @@ def _assertions(statements: list[Statement]) -> Counter:
     seen: set[int] = set()
     counted: set[tuple[int, str]] = set()
     for s in sorted(statements, key=lambda s: (s.sentence_index, s.start)):
+        if s.sign and s.polarity == "present":
+            continue  # "these veins could not be squeezed flat" is the sign of a clot stated beside it
         back = s.polarity == "present" and s.start >= 0 and any(i < s.sentence_index for i in seen) \
             and bool(_BACK_REFERENCE_RE.search(s.sentence[:s.start]))
         if s.polarity == "present":

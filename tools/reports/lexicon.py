@@ -216,7 +216,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                     "pick* up ~ (contrast|dye)", "(dye|contrast) ~ (filled|fills|filling) (it|them) in", "(the way|how) ~ (filled|fills|filling) (in )?with (the )?(dye|contrast)", "(filled|fills|filling) in with ~ (dye|contrast)", "contrast pattern", "pattern of (contrast|dye)"),
     "white matter changes": ("white matter (change*|disease|hyperintens*|lesion*|spot*|abnormalit*)",
                              "small vessel (ischaemic |ischemic )?(change*|disease)",
-                             "(change*|damage|wear) ~ small (blood )?vessel*", "small (blood )?vessel* ~ (change*|damage|disease)",
+                             "(change*|damage|wear) ~~ (small|tiny) (blood )?vessel*", "small (blood )?vessel* ~ (change*|damage|disease)",
                              "small vessel disease", "small-vessel disease",
                              "small blood vessel ~ changes"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline",

@@ -88,7 +88,7 @@ _RECOMMEND_RE = re.compile(
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
-    r"see (?:a|your) (?:specialist|doctor)|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
+    r"see (?:a|your) (?:specialist|doctor)|\bseeing (?:a|an|your) (?:[\w-]+ ){0,4}?(?:specialist|doctor|surgeon|team|clinic)|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
     r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|"
     r"discuss|talk|go over|look at|match|review|refer|arrange|order|consider|weigh)|"
     r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",
@@ -126,6 +126,7 @@ class Statement:
     anatomy: frozenset[str] = frozenset()
     start: int = -1  # the mention's span in its sentence
     end: int = -1
+    sign: bool = False  # read from a word that states absence ("compressible", "intact"), not the finding's name
 
 
 @dataclass
@@ -359,12 +360,24 @@ _NORMAL_INSIDE_RE = re.compile(r"(?<!than )(?<!above )(?<!beyond )(?<!of )\b(?:n
 
 # Words that call something normal without naming a finding: "the other bones are fine",
 # "the ligaments are all right". Such a sentence denies findings the lexicon cannot name.
-_NORMAL_WORD_RE = re.compile(r"\b(?:normal(?:ly)?|fine|all right|healthy|intact|unremarkable|as (?:it|they) should(?: be)?)\b",
+_NORMAL_WORD_RE = re.compile(r"\b(?:normal(?:ly)?|fine|all right|healthy|intact|unremarkable|preserved|maintained|"
+                             r"as (?:it|they) should(?: be)?)\b",
                              re.IGNORECASE)
 
 
+_CLAUSE_RE = re.compile(r",\s+(?:and|but)\s+|;\s*|\s+but\s+", re.IGNORECASE)
+
+
 def _states_normal_unread(sentence: str, mentions: list[lexicon.Mention]) -> bool:
-    return not mentions and bool(_NORMAL_WORD_RE.search(sentence))
+    """Whether a clause calls something normal without naming a finding ("All the other bones
+    look fine, and nothing is out of place": the first clause)."""
+    start = 0
+    for end in [m.start() for m in _CLAUSE_RE.finditer(sentence)] + [len(sentence)]:
+        clause_mentions = [m for m in mentions if start <= m.start < end]
+        if not clause_mentions and _NORMAL_WORD_RE.search(sentence[start:end]):
+            return True
+        start = end
+    return False
 
 
 _PLACE_WORDS = frozenset({"spot", "area", "part", "patch"})
@@ -384,6 +397,23 @@ def _without_places(statements: list[Statement]) -> list[Statement]:
 
 _NORMAL_BEFORE_RE = re.compile(r"(?:^|[.;:,]\s*|\b(?:a|an|the|and|with)\s+)normal(?:[ -]sized?)?\s+(?:[\w-]+\s+){0,2}$",
                                re.IGNORECASE)
+
+
+# Findings that can describe another one as a modifier: "ruptured Baker's cyst", "displaced fragment".
+_MODIFIER_CONCEPTS = frozenset({"rupture", "displacement", "enhancement", "calcification", "obstruction", "perforation"})
+
+
+def _deny_modifiers_only(statements: list[Statement]) -> None:
+    """"Ruptured Baker's cyst not seen" after "Baker's cyst, intact": the denial is of the
+    rupture. A finding the report states elsewhere keeps its presence when only its modifier,
+    written just before it, is denied."""
+    affirmed = {s.concept for s in statements if s.polarity == "present"}
+    for s in statements:
+        if s.polarity != "absent" or s.concept not in affirmed or s.start < 0:
+            continue
+        if any(m.sentence_index == s.sentence_index and m.concept in _MODIFIER_CONCEPTS and m.polarity == "absent"
+               and 0 <= s.start - m.end <= 12 for m in statements):
+            s.polarity = "present"
 
 
 def _hedge_glosses(statements: list[Statement]) -> None:
@@ -447,6 +477,7 @@ def extract(text: str) -> Extraction:
             result.statements.append(Statement(
                 concept=mention.concept, surface=mention.surface, sentence=sentence, sentence_index=index,
                 polarity=polarity, sides=side, anatomy=anatomy, start=mention.start, end=mention.end,
+                sign=mention in absent_words,
             ))
         # the cue may open the list the change sits in ("Compared with your X-ray from June: - ...")
         stated = _CONDITIONAL_RE.sub(" ", sentence)  # "repeat film only if no clinical improvement" compares nothing
@@ -458,6 +489,7 @@ def extract(text: str) -> Extraction:
             result.recommendations.append(sentence)
     _hedge_glosses(result.statements)
     result.statements = _without_places(result.statements)
+    _deny_modifiers_only(result.statements)
     result.measurements = extract_measurements(text)
     named = lexicon.find_sides(text or "")
     result.all_sides = frozenset().union(*(side for _, side in named)) if named else frozenset()

@@ -335,6 +335,16 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     ("Acute appendicitis.", "You have acute appendicitis, which means a sudden swelling and infection of the appendix."),
     ("HCC in segment 7. No tumour in vein.", "The liver cancer has not grown into the veins."),
     ("L4-5 left paracentral disc extrusion.", "At L4-5, some of the disc's soft centre has pushed out toward the left."),
+    # a denied modifier leaves its stated finding standing; clause-level and "preserved" normals
+    ("3.2 cm Baker's cyst in the right popliteal fossa, intact. Ruptured Baker's cyst not seen.",
+     "There is a 3.2 cm Baker's cyst behind the right knee. It has not burst."),
+    ("Boxer's fracture of the fifth metacarpal. Remaining bones intact; no dislocation.",
+     "The bone leading to your little finger is broken. All the other bones look fine, and nothing is out of place."),
+    ("Moderate left hip osteoarthritis. Right hip joint space is preserved. Orthopaedic referral suggested.",
+     "There is moderate arthritis in your left hip. Your right hip joint space looks normal (not narrowed). "
+     "The radiologist suggests seeing a bone and joint specialist."),
+    ("Periventricular small vessel ischaemic change, stable.",
+     "There are some changes deep in the brain from reduced blood flow in tiny blood vessels. These have not changed."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
