@@ -233,9 +233,14 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
     """
     explained: set[str] = set()
     budget = _spare_denials(orig, rew)
+    denied_by_report = {s.concept for s in orig.statements if s.polarity == "absent"}
     for c in sorted(omitted):
         sources = [s for s in orig.statements if s.concept == c]
         if not sources or any(s.polarity != "absent" for s in sources):
+            continue
+        if any(r.polarity == "absent" and r.concept != c and r.concept not in denied_by_report
+               and lexicon.related(r.concept, c) for r in rew.statements):
+            explained.add(c)  # "no filling defect" told as "nothing is blocking the drainage system"
             continue
         where = {s.sentence_index for s in sources}
         siblings = {s.concept for s in orig.statements if s.sentence_index in where and s.concept != c}
@@ -593,6 +598,15 @@ def _measured_in_other_words(o_st: list[Statement], orig: Extraction, rew: Extra
 _BACK_REFERENCE_RE = re.compile(r"\b(?:the|this|that|these|those|its|their)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 
+def _affirmed_where_denied(o_st: list[Statement], r_st: list[Statement], orig: Extraction, rew: Extraction) -> bool:
+    """Whether a rewrite sentence affirming the finding names what a report denial of it names
+    ("No thrombus is seen in the gastrocnemius or soleal veins" / "A clot was also seen in the
+    muscle veins of the calf")."""
+    denied = [_content_words(orig.sentences[s.sentence_index]) for s in o_st if s.polarity == "absent"]
+    affirmed = [_content_words(rew.sentences[s.sentence_index]) for s in r_st if s.polarity == "present"]
+    return any(len(d & a) >= 2 for d in denied for a in affirmed)
+
+
 def _without_back_references(statements: list[Statement]) -> list[Statement]:
     """Drop affirmed mentions that point back to one stated earlier ("... most likely a simple
     cyst. The kidney cyst is a chance finding."): they take the earlier stance, not a new one."""
@@ -646,7 +660,7 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         extra_pol = set()
     o_count, r_count = _assertions(o_st), _assertions(r_st)
     if not extra_pol and not missing_pol and r_count["present"] > o_count["present"] \
-            and r_count["absent"] < o_count["absent"]:
+            and r_count["absent"] < o_count["absent"] and _affirmed_where_denied(o_st, r_st, orig, rew):
         # Same stances, but a denial became one more affirmation ("no clot in the calf muscle
         # veins" -> "a clot was also seen in the muscle veins of the calf").
         flags.append(Flag(type="negation",
@@ -717,10 +731,12 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
 
 # "the back right part of the liver" explains where a segment lies in a single organ; when the
 # report gives no side at all, such a side is a description, not a side the report left out.
+_SINGLE_ORGANS = r"(?:liver|uterus|womb|bladder|stomach|pancreas|prostate|abdomen|belly|tummy|pelvis|colon|bowel|heart)"
 _SINGLE_ORGAN_PART_RE = re.compile(
     r"^[\s-]*(?:[\w-]+\s+){0,2}?(?:part|side|lobe|half|section|portion|segment|area|edge)s?\s+of\s+(?:the\s+|your\s+)?"
-    r"(?:liver|uterus|womb|bladder|stomach|pancreas|prostate|abdomen|belly|tummy|pelvis|colon|bowel|heart)\b",
-    re.IGNORECASE)
+    + _SINGLE_ORGANS + r"\b", re.IGNORECASE)
+_PART_RE = re.compile(r"^[\s-]*(?:part|portion|section|segment|lobe)\b", re.IGNORECASE)
+_SINGLE_ORGAN_RE = re.compile(r"\b" + _SINGLE_ORGANS + r"\b", re.IGNORECASE)
 
 
 def _single_sides(sentence: str) -> list[frozenset[str]]:
@@ -729,7 +745,8 @@ def _single_sides(sentence: str) -> list[frozenset[str]]:
     for position, side in lexicon.find_sides(sentence):
         word_end = re.match(r"\w+", sentence[position:])
         after = sentence[position + (word_end.end() if word_end else 0):]
-        if len(side) == 1 and not _SINGLE_ORGAN_PART_RE.match(after):
+        within_one_organ = _SINGLE_ORGAN_PART_RE.match(after) or (_PART_RE.match(after) and _SINGLE_ORGAN_RE.search(sentence))
+        if len(side) == 1 and not within_one_organ:
             out.append(side)
     return out
 
@@ -800,8 +817,13 @@ def _new_bone_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
 _CHANGE_ONLY = frozenset({"ratio"})
 
 
-def _compare_measurements(orig: list[Measurement], rew: list[Measurement]) -> list[Flag]:
+def _compare_measurements(orig: list[Measurement], rew: list[Measurement],
+                          context: list[Measurement] | None = None) -> list[Flag]:
+    """Changed, lost and new measurements. One from the reason for the scan ("cough for 3 days")
+    may be left out, but is not changed."""
     lost = [m for m in orig if not any(m.matches(r) for r in rew)]
+    lost = [m for m in lost if not any(m.raw == c.raw and m.matches(c) for c in context or [])] \
+        if not any(r for r in rew if not any(r.matches(m) for m in orig)) else lost
     new = [r for r in rew if not any(r.matches(m) for m in orig)]
     flags: list[Flag] = []
     used: set[int] = set()
@@ -853,7 +875,7 @@ def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool
     if new_sides and not any(f.type == "laterality" for f in flags):
         flags.append(Flag(type="laterality",
                           detail=f"The rewrite mentions the {_describe_sides(new_sides)} side, which the original never does."))
-    flags.extend(_compare_measurements(orig.measurements, rew.measurements))
+    flags.extend(_compare_measurements(orig.measurements, rew.measurements, orig.context_measurements))
     for comparison in sorted(_lost_comparisons(orig.temporal, rew.temporal)):
         flags.append(Flag(type="omission", detail=f"The comparison with the previous study ('{comparison}') is missing."))
     if orig.recommendations and not rew.recommendations:

@@ -44,8 +44,10 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                      "heart size ~ (increased|enlarged|above normal|upper limit* of normal)", "heart ~ upper limit*"),
     "nodule": ("nodul*", "small spots?", "spots?", "small lumps?", "lumps?", "small round*", "round shadow*"),
     "mass": ("mass", "masses", "a growth", "large lumps?", "tumou?r*", "neoplas*"),
-    "lesion": ("lesion*", "focus", "foci", "filling defect*", "abnormal area*", "abnormal spot*", "abnormal patch*",
+    "lesion": ("lesion*", "focus", "foci", "abnormal area*", "abnormal spot*", "abnormal patch*",
                "(area|spot|patch) ~ (looks|appears|shows up) (bright|dark|darker|brighter|different)"),
+    # Something that blocks contrast inside a vessel or duct: a clot, a stone, a growth.
+    "filling defect": ("filling defect*",),
     "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
              "fluid-filled (swelling*|lump*|bubble*|blister*|spot*|area*|bump*|nodul*|pouch*)",
              "(nodul*|lump*|spot*|bump*) ~ (filled with|full of|containing) fluid",
@@ -114,7 +116,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                       "(inflamed|irritated|swollen|hazy|streaky) (fat|fatty tissue)"),
     "plaque": ("plaque*", "atheroma*", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
     "bursitis": ("bursitis", "inflamed bursa", "bursa ~ inflamed", "inflammation of the bursa"),
-    "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "cartilage ~~ (thinn*|worn)",
+    "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "cartilage ~~ (thinn*|worn|wear|soften*)",
+                           "(smooth|joint) lining ~~ (thinn*|worn|wear|soften*)",
                            "thinning of the cartilage", "thinning of ~ cartilage", "(cartilage|chondral) (defect*|loss|wear)", "thinned cartilage", "cartilage loss"),
     "extension": ("extraprostatic extension", "(goes|go|going|grow*|spread*|extend*|reach*) (beyond|outside) ~ (prostate|capsule|gland)", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
                   "spread (beyond|outside) ~ prostate", "extension (beyond|outside)"),
@@ -230,7 +233,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "nerve compression": ("nerve root compression", "nerve compression", "compress* ~ nerve*", "nerve* ~ compress*",
                           "press* on ~ nerve*", "pinch* ~ nerve*", "(squeez*|squash*|crush*|trap*) ~ nerve*",
                           "nerve* ~ (squeez*|squash*|trapped|pinched|pressed|compressed)", "contacting ~ nerve*", "touch* ~ nerve*",
-                          "impinge*", "trapped nerve*", "abut* ~ nerve*"),
+                          "impinge*", "trapped nerve*", "abut* ~ nerve*",
+                          "(push*|displac*) (it|them|the nerve*) ~ out of (place|position)"),
     "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "inflamed sinus*", "sinus ~ inflamed",
                   "lining ~ sinus* ~~ (swollen|thick*|inflamed)", "sinus* ~ lining ~ (swollen|thick*|inflamed)",
                   "sinus* ~~ (swollen|thick*|inflamed) lining", "sinus infection*",
@@ -510,6 +514,8 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"lesion", "opacity"}),
     frozenset({"perforation", "pneumoperitoneum"}),
     frozenset({"perforation", "rupture"}),
+    # what fills a vessel or duct, each on its own: a stone is still no clot
+    *(frozenset({"filling defect", other}) for other in ("embolism", "lesion", "stone", "polyp", "mass", "obstruction")),
     frozenset({"granuloma", "nodule", "calcification", "fibrosis"}),
     frozenset({"spur", "degeneration"}),
     frozenset({"air-fluid level", "sinusitis"}),
@@ -563,7 +569,7 @@ for _concept, _organ in _ENLARGEMENT_OF.items():
 
 # Umbrella words a report pairs with a specific diagnosis in one sentence ("echogenic lesion,
 # likely haemangioma"); a rewrite that keeps the diagnosis has not dropped the umbrella word.
-GENERIC: frozenset[str] = frozenset({"lesion", "opacity", "dilatation", "thickening", "enhancement", "air-fluid level", "spur"})
+GENERIC: frozenset[str] = frozenset({"lesion", "opacity", "dilatation", "thickening", "enhancement", "air-fluid level", "spur", "filling defect"})
 
 
 def related(a: str, b: str) -> bool:

@@ -65,7 +65,7 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
                   "regress\\w*", "less extensive", "diminish\\w*", "better", "down from", "gone down",
                   "slowed", "dropped", "fallen", "fall in",
                   "less than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)"),
-    "stable": ("stable", "unchanged", "no (?:significant |interval )?change", "not changed", "has not changed",
+    "stable": ("stable", "unchanged", "same as", "no (?:significant |interval )?change", "not changed", "has not changed",
                "have not changed", "the same", "similar", "without (?:significant |interval )?change",
                "no (?:significant )?difference", "hasn't changed", "haven't changed", "did not change",
                "(?:has|have) not moved"),
@@ -136,6 +136,7 @@ class Extraction:
     sentences: list[str]
     statements: list[Statement] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
+    context_measurements: list[Measurement] = field(default_factory=list)  # in the reason for the scan
     temporal: set[str] = field(default_factory=set)
     recommendations: list[str] = field(default_factory=list)
     all_sides: frozenset[str] = frozenset()
@@ -247,6 +248,26 @@ def extract_measurements(text: str) -> list[Measurement]:
                 continue
             dimension, factor = _UNITS[key]
             out.append(Measurement(dimension, number * factor, f"{token} {unit.strip()}"))
+    out.extend(_sizes_sharing_a_unit(text))
+    return out
+
+
+# "the right is 4.4 by 2.6 by 3 centimeters and the left is 4.2 by 2.5 by 2.9": a second size
+# said without its unit takes the unit of the size just before it.
+_BARE_SIZE_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?:\.\d+)?)){1,2}(?!\w|\.\d|\s*(?:x|×|by)\b)(?!\s*"
+                           + _UNIT + r"\b)", re.IGNORECASE)
+_LENGTH_UNIT_RE = re.compile(r"(?<![\w])(mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?)(?![\w])", re.IGNORECASE)
+
+
+def _sizes_sharing_a_unit(text: str) -> list[Measurement]:
+    out = []
+    for m in _BARE_SIZE_RE.finditer(text):
+        before = list(_LENGTH_UNIT_RE.finditer(text, max(0, m.start() - 120), m.start()))
+        if not before:
+            continue
+        dimension, factor = _UNITS[_unit_key(before[-1].group(1))]
+        for value in re.findall(r"\d+(?:\.\d+)?", m.group(0)):
+            out.append(Measurement(dimension, float(value) * factor, f"{value} {before[-1].group(1)}"))
     return out
 
 
@@ -302,13 +323,14 @@ _CONTEXT_RE = re.compile(
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|reason for (?:the )?(?:scan|study|exam))"
     r"\s*:|\b" + _WHY_SCAN + r"\s*:|"
     r"\b(?:works?|working|acts?|acting|behaves?) like\b|\b(?:a bit|a little|kind of|sort of|rather|just|much) like\b|"
-    r"\bis like (?:a|an)\b|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
+    r"\bis like (?:a|an)\b|\bwhether\b|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
     r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
 
 
+_HISTORY_RE = re.compile(r"(?:indication|clinical|history|hx|reason for|why (?:you|your))", re.IGNORECASE)
 _GENERIC_DEFINITION_RE = re.compile(r"^an? [\w-]+ (?:that|which) [^.;]*?\b(?:is like|means|would mean|usually means|shows)\b",
                                     re.IGNORECASE)
 _CONTEXT_HEADING_RE = re.compile(
@@ -326,7 +348,7 @@ def _analogy_spans(sentence: str, found: list[lexicon.Mention]) -> list[tuple[in
     for m in _LIKE_RE.finditer(sentence):
         if any(f.start == m.end() for f in found):
             continue
-        end = re.search(r"[;.]|,\s+(?:and|but|which)\b|\bbut\b", sentence[m.end():])
+        end = re.search(r"[;]|\.(?!\d)|,\s+(?:and|but|which)\b|\bbut\b", sentence[m.end():])
         spans.append((m.start(), m.end() + end.start() if end else len(sentence)))
     return spans
 
@@ -335,7 +357,7 @@ def _context_spans(sentence: str) -> list[tuple[int, int]]:
     """Spans that state the reason for the study, to the end of their clause."""
     spans = []
     for m in _CONTEXT_RE.finditer(sentence):
-        end = re.search(r"[;.]|,\s+(?:and|but|which)\b|\bbut\b", sentence[m.end():])
+        end = re.search(r"[;]|\.(?!\d)|,\s+(?:and|but|which)\b|\bbut\b", sentence[m.end():])
         spans.append((m.start(), m.end() + end.start() if end else len(sentence)))
     return spans
 
@@ -361,6 +383,7 @@ _NORMAL_INSIDE_RE = re.compile(r"(?<!than )(?<!above )(?<!beyond )(?<!of )\b(?:n
 # Words that call something normal without naming a finding: "the other bones are fine",
 # "the ligaments are all right". Such a sentence denies findings the lexicon cannot name.
 _NORMAL_WORD_RE = re.compile(r"\b(?:normal(?:ly)?|fine|all right|healthy|intact|unremarkable|preserved|maintained|"
+                             r"(?<!not )(?<!un)clear(?! (?:what|whether|if|why|how))|"
                              r"as (?:it|they) should(?: be)?)\b",
                              re.IGNORECASE)
 
@@ -368,16 +391,16 @@ _NORMAL_WORD_RE = re.compile(r"\b(?:normal(?:ly)?|fine|all right|healthy|intact|
 _CLAUSE_RE = re.compile(r",\s+(?:and|but)\s+|;\s*|\s+but\s+", re.IGNORECASE)
 
 
-def _states_normal_unread(sentence: str, mentions: list[lexicon.Mention]) -> bool:
-    """Whether a clause calls something normal without naming a finding ("All the other bones
+def _normal_clauses_unread(sentence: str, mentions: list[lexicon.Mention]) -> int:
+    """How many clauses call something normal without naming a finding ("All the other bones
     look fine, and nothing is out of place": the first clause)."""
-    start = 0
+    start, count = 0, 0
     for end in [m.start() for m in _CLAUSE_RE.finditer(sentence)] + [len(sentence)]:
         clause_mentions = [m for m in mentions if start <= m.start < end]
         if not clause_mentions and _NORMAL_WORD_RE.search(sentence[start:end]):
-            return True
+            count += 1
         start = end
-    return False
+    return count
 
 
 _PLACE_WORDS = frozenset({"spot", "area", "part", "patch"})
@@ -451,14 +474,20 @@ def extract(text: str) -> Extraction:
             end = min([end] + [s for s in starts if s > start])
             if not any(m.start < end and start < m.end for m in mentions):
                 result.unread_denials.append(index)
-        if index not in result.unread_denials and _states_normal_unread(sentence, mentions):
-            result.unread_denials.append(index)
+        if index not in result.unread_denials:
+            result.unread_denials.extend([index] * _normal_clauses_unread(sentence, mentions))
         sides = _attach_sides(sentence, mentions)
         anatomy = frozenset(a.concept for a in lexicon.find_anatomy(sentence))
         named = lexicon.find_sides(sentence)
         result.sentence_sides.append(frozenset().union(*(side for _, side in named)) if named else frozenset())
         result.sentence_anatomy.append(anatomy)
         result.sentence_measurements.append(extract_measurements(sentence))
+        # the reason for the scan ("cough for 3 days", "6 weeks after surgery") measures no finding
+        if context:
+            told = "".join(" " if any(a <= i < b for a, b in context) else ch for i, ch in enumerate(sentence))
+            kept = extract_measurements(told)
+            result.context_measurements.extend(m for m in result.sentence_measurements[-1]
+                                               if not any(m.matches(k) and m.raw == k.raw for k in kept))
         for mention, side in zip(mentions, sides):
             polarity = negation.polarity_at(mention.start, mention.end, negated, uncertain)
             if polarity == "uncertain" and _DIRECT_DENIAL_RE.search(sentence[max(0, mention.start - 12):mention.start]):
@@ -480,7 +509,10 @@ def extract(text: str) -> Extraction:
                 sign=mention in absent_words,
             ))
         # the cue may open the list the change sits in ("Compared with your X-ray from June: - ...")
-        stated = _CONDITIONAL_RE.sub(" ", sentence)  # "repeat film only if no clinical improvement" compares nothing
+        # "repeat film only if no clinical improvement" and "pain, worse on standing" compare no scans
+        history = [(a, b) for a, b in context if (a, b) == (0, len(sentence)) or _HISTORY_RE.match(sentence, a)]
+        stated = _CONDITIONAL_RE.sub(" ", "".join(" " if any(a <= i < b for a, b in history) else ch
+                                                  for i, ch in enumerate(sentence)))
         has_cue = bool(_COMPARISON_CUE_RE.search(stated)) or bool(index and _COMPARISON_CUE_RE.search(sentences[index - 1]))
         for key, pattern in _TEMPORAL_RE:
             if pattern.search(stated) and (has_cue or key not in _NEEDS_CUE):

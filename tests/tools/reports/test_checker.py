@@ -345,6 +345,30 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "The radiologist suggests seeing a bone and joint specialist."),
     ("Periventricular small vessel ischaemic change, stable.",
      "There are some changes deep in the brain from reduced blood flow in tiny blood vessels. These have not changed."),
+    # what the scan was for: its durations and "worse on standing" are no findings or comparisons
+    ("Clinical: 6-year-old with fever 39.5 C and cough for 3 days. Right middle lobe pneumonia.",
+     "Your child has pneumonia in the middle part of the right lung."),
+    ("Clinical: 24M, dull ache left hemiscrotum, worse on standing. Left varicocele.",
+     "There are swollen veins above the left testicle (a varicocele)."),
+    ("Question of diverticulitis. Sigmoid diverticulosis without diverticulitis.",
+     "The big question was whether you have diverticulitis, that's an infection of the pouches, and the scan doesn't show "
+     "that. You have pouches in the bowel (diverticulosis)."),
+    # spoken forms: "they're clear", "same as the day before", sizes that share a unit
+    ("Main PA not enlarged. No filling defect to the subsegmental level.",
+     "The main lung artery is a normal size, and the small branches of the lung arteries are clear."),
+    ("Bibasilar atelectasis. Heart contour stable.",
+     "Small parts at the bottom of both lungs are not fully inflated. The heart looks the same as the day before."),
+    ("Right testis 4.4 x 2.6 x 3.0 cm. Left testis 4.2 x 2.5 x 2.9 cm.",
+     "The right testicle is 4.4 by 2.6 by 3 centimeters and the left is 4.2 by 2.5 by 2.9."),
+    # a nerve pushed out of place; cartilage wear; a side that places a spot within the liver
+    ("Protrusion mildly displacing the right L5 nerve root.", "It touches the right L5 nerve and pushes it slightly out of place."),
+    ("Grade 2 chondromalacia patellae.", "The smooth lining under the kneecap shows some early wear."),
+    ("1.8 cm haemangioma in hepatic segment 7.",
+     "In the liver there's a 1.8 centimeter spot in the back right part, segment 7, a tangle of blood vessels."),
+    # more affirmations than denials, but none where the report denied it
+    ("Distal radius fracture. Ulnar styloid fracture. No carpal fracture. Scaphoid intact.",
+     "The radius is broken. It is broken into several pieces. There is a small crack at the tip of the ulna. "
+     "This is a common wrist break (a Colles-type fracture). The small wrist bones are not broken."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
