@@ -221,6 +221,24 @@ def _spare_denials(orig: Extraction, rew: Extraction) -> Counter:
     return budget
 
 
+_TO_SUGGEST_RE = re.compile(r"\bto (?:suggest|indicate)\b|\bsuggest(?:ing|ive of)\b", re.IGNORECASE)
+
+
+def _sign_of_kept_denial(concept: str, sources: list[Statement], orig: Extraction, rew: Extraction,
+                         pairs: dict[str, set[str]]) -> bool:
+    """"No periaortic stranding or haematoma to suggest leak or rupture" -> "no sign at all of it
+    leaking or bursting": the denied signs go with the denied conclusion the rewrite keeps."""
+    for s in sources:
+        trigger = _TO_SUGGEST_RE.search(s.sentence, s.end)
+        if not trigger:
+            continue
+        concluded = {o.concept for o in orig.statements if o.sentence_index == s.sentence_index
+                     and o.start >= trigger.end() and o.polarity == "absent"}
+        if any(r.polarity == "absent" and r.concept in pairs.get(c, set()) for c in concluded for r in rew.statements):
+            return True
+    return False
+
+
 def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
                            pairs: dict[str, set[str]]) -> set[str]:
     """Dropped denials that the rewrite restates in words the lexicon cannot read.
@@ -241,6 +259,9 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
         if any(r.polarity == "absent" and r.concept != c and r.concept not in denied_by_report
                and lexicon.related(r.concept, c) for r in rew.statements):
             explained.add(c)  # "no filling defect" told as "nothing is blocking the drainage system"
+            continue
+        if _sign_of_kept_denial(c, sources, orig, rew, pairs):
+            explained.add(c)
             continue
         where = {s.sentence_index for s in sources}
         siblings = {s.concept for s in orig.statements if s.sentence_index in where and s.concept != c}

@@ -53,7 +53,9 @@ _UNIT = (r"(?:mm|millimet(?:re|er)s?|cm3|cm/s|cm|centimet(?:re|er)s?|m/s|met(?:r
 _MEASURE_RE = re.compile(
     r"(?<![\w.])(" + _NUM + r")((?:\s*|-)" + _UNIT + r")?((?:\s*(?:x|×|by|-|–|to)\s*" + _NUM + r"(?:\s*" + _UNIT +
     r")?){0,2})(?(2)|(?:\s*|-)" + _UNIT + r")(?![\w])", re.IGNORECASE)
-_ALL_NUM_RE = re.compile(_NUM, re.IGNORECASE)
+# Inside a matched measurement: digits anywhere ("3x4cm"), number words only as whole words (not the "a" of "year").
+_ALL_NUM_RE = re.compile(r"\d+(?:[.,]\d+)?|\.\d+|(?<![A-Za-z])(?:" + "|".join(
+    sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True)) + r")(?![A-Za-z])", re.IGNORECASE)
 _UNIT_RE = re.compile(_UNIT + r"$", re.IGNORECASE)
 
 TEMPORAL: dict[str, tuple[str, ...]] = {
@@ -71,7 +73,7 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
                "(?:has|have) not moved"),
     "new": ("new", "newly", "not (?:seen|present) (?:before|previously|on the (?:previous|prior|last))",
             "appeared", "wasn't there before", "was not there before", "not there before"),
-    "resolved": ("resolv\\w+", "gone", "cleared", "disappeared", "no longer"),
+    "resolved": ("resolv\\w+", "gone", "cleared", "disappeared", "no longer", "(?:are|is|were|was|have been|has been) (?:out|removed|taken out)"),
 }
 # "increased"/"decreased" describe a change only when the sentence compares with an earlier study
 # ("increased echogenicity" is a property, not a change).
@@ -259,6 +261,13 @@ _BARE_SIZE_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:\s*(?:x|×|by)\s*(\d+(?
 _LENGTH_UNIT_RE = re.compile(r"(?<![\w])(mm|millimet(?:re|er)s?|cm|centimet(?:re|er)s?)(?![\w])", re.IGNORECASE)
 
 
+# "last March it was 4.1", "right 1.6 and left 1.5 centimeters": a decimal said without its unit
+# takes the length unit said just before or just after it; scores and ratios keep none.
+_BARE_DECIMAL_RE = re.compile(r"(?<![\w.])(\d+\.\d+)(?![\w.]|\s*(?:x|×|by)\b|\s*%|\s*" + _UNIT + r"\b)", re.IGNORECASE)
+_NOT_A_SIZE_BEFORE_RE = re.compile(r"\b(?:ratio|index|score|grade|psv|edv|pi|ri|velocity|speed|rate|ti-?rads|bi-?rads|"
+                                   r"rads|level|temperature|fever|ph)\b\W*(?:\w+\W+){0,2}$", re.IGNORECASE)
+
+
 def _sizes_sharing_a_unit(text: str) -> list[Measurement]:
     out = []
     for m in _BARE_SIZE_RE.finditer(text):
@@ -268,6 +277,19 @@ def _sizes_sharing_a_unit(text: str) -> list[Measurement]:
         dimension, factor = _UNITS[_unit_key(before[-1].group(1))]
         for value in re.findall(r"\d+(?:\.\d+)?", m.group(0)):
             out.append(Measurement(dimension, float(value) * factor, f"{value} {before[-1].group(1)}"))
+    for m in _BARE_DECIMAL_RE.finditer(text):
+        if _NOT_A_SIZE_BEFORE_RE.search(text[max(0, m.start() - 30):m.start()]):
+            continue
+        pair = re.match(r"\s+(?:and|or|to)\s+(?:the\s+)?(?:left|right)?\s*\d+(?:\.\d+)?\s*" + r"(mm|millimet(?:re|er)s?|cm|"
+                        r"centimet(?:re|er)s?)\b", text[m.end():], re.IGNORECASE)
+        start = max(0, m.start() - 120)
+        sentence_start = max([0] + [b.end() + start for b in re.finditer(r"[.;!?](?:\s|$)", text[start:m.start()])])
+        before = list(_LENGTH_UNIT_RE.finditer(text, sentence_start, m.start()))
+        unit = pair.group(1) if pair else (before[-1].group(1) if before else None)
+        if unit is None:
+            continue
+        dimension, factor = _UNITS[_unit_key(unit)]
+        out.append(Measurement(dimension, float(m.group(1)) * factor, f"{m.group(1)} {unit}"))
     return out
 
 
@@ -323,7 +345,7 @@ _CONTEXT_RE = re.compile(
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|reason for (?:the )?(?:scan|study|exam))"
     r"\s*:|\b" + _WHY_SCAN + r"\s*:|"
     r"\b(?:works?|working|acts?|acting|behaves?) like\b|\b(?:a bit|a little|kind of|sort of|rather|just|much) like\b|"
-    r"\bis like (?:a|an)\b|\bwhether\b|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
+    r"\bis like (?:a|an)\b|\bwhether\b|(?<![\w?])\?(?=\s*[A-Za-z])|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
     r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",

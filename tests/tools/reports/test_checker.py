@@ -369,6 +369,19 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     ("Distal radius fracture. Ulnar styloid fracture. No carpal fracture. Scaphoid intact.",
      "The radius is broken. It is broken into several pieces. There is a small crack at the tip of the ulna. "
      "This is a common wrist break (a Colles-type fracture). The small wrist bones are not broken."),
+    # signs denied with their conclusion; decimals that share a unit; "a year"
+    ("Aneurysm 4.9 cm (previously 4.1 cm), growth of 8 mm in 12 months. No periaortic stranding or haematoma to "
+     "suggest leak or rupture. Common iliac arteries: right 1.6 cm, left 1.5 cm.",
+     "The aneurysm is now 4.9 centimeters and last March it was 4.1, so that's 8 millimeters in a year. There's no sign "
+     "of it leaking or bursting. The iliac arteries are right 1.6 and left 1.5 centimeters."),
+    # a clinical question, an appendicolith, leaked air, a hip that has not popped out, staples that are out
+    ("Indication: calf pain. ?DVT. No DVT in the left leg.", "No blood clot (DVT) in the left leg."),
+    ("Appendicitis with a 6 mm appendicolith. No free air.",
+     "Your appendix is inflamed. There is a small hard stone inside it, 6 mm. We saw no leaked air in your belly."),
+    ("Left hip replacement. No dislocation. Skin staples no longer present.",
+     "Your new left hip is in a good position and it hasn't popped out. And the staples are out."),
+    ("Wedge-shaped opacity in the RLL, likely pulmonary infarct.",
+     "A small area of the lower right lung is likely damaged. Something probably cut off its blood."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
