@@ -81,6 +81,9 @@ _NEEDS_CUE = {"increased", "decreased"}
 _COMPARISON_CUE_RE = re.compile(
     r"\b(since|prior|previous(?:ly)?|compared|comparison|before|last|earlier|ago|interval|now|than on|yesterday|"
     r"than it was|from \d|(?:in|from) (?:19|20)\d\d|progressed|progression|improv\w+|worse\w*)\b", re.IGNORECASE)
+# Verbs that compare with before on their own: "so it has grown".
+_COMPARATIVE_RE = re.compile(r"\b(?:has|have|had) (?:grown|shrunk|got(?:ten)? (?:bigger|smaller|larger|worse|better))\b",
+                             re.IGNORECASE)
 _CONDITIONAL_RE = re.compile(r"\b(?:if|unless|in case)\b[^.;:()]*", re.IGNORECASE)
 _TEMPORAL_RE = [(k, re.compile(r"(?<![\w-])(?:" + "|".join(v) + r")(?![\w-])", re.IGNORECASE))
                 for k, v in TEMPORAL.items()]
@@ -342,10 +345,10 @@ _CONTEXT_RE = re.compile(
     r"\b(?:check(?:ed|s|ing)?|look(?:ed|s|ing)?|search(?:ed|es|ing)?|screen(?:ed|s|ing)?|assess(?:ed|ing)?|"
     r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,8}?for (?:any |signs? of |possible |a |an )?|"
     r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
-    r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|reason for (?:the )?(?:scan|study|exam))"
+    r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|comparison|technique|reason for (?:the )?(?:scan|study|exam))"
     r"\s*:|\b" + _WHY_SCAN + r"\s*:|"
     r"\b(?:works?|working|acts?|acting|behaves?) like\b|\b(?:a bit|a little|kind of|sort of|rather|just|much) like\b|"
-    r"\bis like (?:a|an)\b|\bwhether\b|(?<![\w?])\?(?=\s*[A-Za-z])|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
+    r"\bis like (?:a|an)\b|\bwhether\b|\b(?:sometimes|often|usually) (?:this|it|that) (?:happens|is caused|is due)\b|(?<![\w?])\?(?=\s*[A-Za-z])|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
     r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
@@ -537,7 +540,7 @@ def extract(text: str) -> Extraction:
                                                   for i, ch in enumerate(sentence)))
         has_cue = bool(_COMPARISON_CUE_RE.search(stated)) or bool(index and _COMPARISON_CUE_RE.search(sentences[index - 1]))
         for key, pattern in _TEMPORAL_RE:
-            if pattern.search(stated) and (has_cue or key not in _NEEDS_CUE):
+            if pattern.search(stated) and (has_cue or key not in _NEEDS_CUE or _COMPARATIVE_RE.search(stated)):
                 result.temporal.add(key)
         if _RECOMMEND_RE.search(sentence):
             result.recommendations.append(sentence)

@@ -382,6 +382,22 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "Your new left hip is in a good position and it hasn't popped out. And the staples are out."),
     ("Wedge-shaped opacity in the RLL, likely pulmonary infarct.",
      "A small area of the lower right lung is likely damaged. Something probably cut off its blood."),
+    # more lay forms: shrinking muscle, bruised bones, full vessels, a flattened vertebra, chest glands,
+    # an infected testicle, a needle test; an explanation that starts "sometimes this happens"; "it has grown"
+    ("Mild fatty atrophy of the supraspinatus muscle.",
+     "The muscle attached to this tendon has a small amount of fat in it. The muscle has started to shrink a little."),
+    ("Complete ACL tear with bone bruises in the femur and tibia.",
+     "The main ligament in the middle of the knee is torn. The bones show bruises from the injury."),
+    ("Mild pulmonary vascular congestion.", "The blood vessels in your lungs are mildly full."),
+    ("Stable mild L1 compression deformity.", "The slight flattening of the L1 bone is old and unchanged. Because of the flattened bone, "
+     "a bone density scan may be worthwhile."),
+    ("No hilar lymphadenopathy.", "The glands in the middle of his chest are not swollen."),
+    ("Left epididymo-orchitis.", "The pain on his left side is caused by infection and swelling of the left testicle."),
+    ("Mild left hydronephrosis. Recommend VCUG to assess for vesicoureteral reflux.",
+     "The left kidney is a little swollen with urine. Sometimes this happens when urine flows backward from the bladder "
+     "(reflux), so a test for reflux is recommended."),
+    ("Right thyroid nodule, previously 1.3 cm, now 1.6 cm; meets criteria for FNA.",
+     "The lump on the right was 1.3 cm. Now it is 1.6 cm. So it has grown. It is big enough for a needle test."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
