@@ -628,6 +628,26 @@ def _affirmed_where_denied(o_st: list[Statement], r_st: list[Statement], orig: E
     return any(len(d & a) >= 2 for d in denied for a in affirmed)
 
 
+def _affirmed_nearest_a_denial(o_st: list[Statement], r_st: list[Statement], orig: Extraction, rew: Extraction) -> bool:
+    """Whether a rewrite sentence affirming the finding shares more words with a report sentence
+    denying it than with any report sentence affirming it: "popliteal vein fully compressible.
+    No proximal DVT." -> "a blood clot in the deep vein behind your left knee (popliteal vein)"."""
+    def words(ex: Extraction, s: Statement) -> set[str]:
+        return _content_words(ex.sentences[s.sentence_index]) - _content_words(s.surface) - {"left", "right"}
+    denied = [words(orig, s) for s in o_st if s.polarity == "absent"]
+    affirmed = [words(orig, s) for s in o_st if s.polarity != "absent"]
+    denying_sentences = {r.sentence_index for r in r_st if r.polarity == "absent"}
+    for r in r_st:
+        if r.polarity != "present" or r.sign or r.sentence_index in denying_sentences:
+            continue  # a sentence that also denies it ("no clot where it splits (a 'saddle' clot)") is no flip
+        told = words(rew, r)
+        near_denial = max((len(told & d) for d in denied), default=0)
+        near_affirmation = max((len(told & a) for a in affirmed), default=0)
+        if near_denial >= 2 and near_denial > near_affirmation:
+            return True
+    return False
+
+
 def _without_back_references(statements: list[Statement]) -> list[Statement]:
     """Drop affirmed mentions that point back to one stated earlier ("... most likely a simple
     cyst. The kidney cyst is a chance finding."): they take the earlier stance, not a new one."""
@@ -680,8 +700,10 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
         # pressing on any nerves"), as an added denial would (`_only_denied`).
         extra_pol = set()
     o_count, r_count = _assertions(o_st), _assertions(r_st)
-    if not extra_pol and not missing_pol and r_count["present"] > o_count["present"] \
-            and r_count["absent"] < o_count["absent"] and _affirmed_where_denied(o_st, r_st, orig, rew):
+    if not extra_pol and not missing_pol and ((r_count["present"] > o_count["present"]
+                                               and r_count["absent"] < o_count["absent"]
+                                               and _affirmed_where_denied(o_st, r_st, orig, rew))
+                                              or _affirmed_nearest_a_denial(o_st, r_st, orig, rew)):
         # Same stances, but a denial became one more affirmation ("no clot in the calf muscle
         # veins" -> "a clot was also seen in the muscle veins of the calf").
         flags.append(Flag(type="negation",
@@ -808,10 +830,13 @@ def _measured_side_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
     for m in orig.measurements:
         o_idx = [i for i, found in enumerate(orig.sentence_measurements) if any(m.matches(x) for x in found)]
         r_idx = [j for j, found in enumerate(rew.sentence_measurements) if any(m.matches(x) for x in found)]
-        if len(o_idx) != 1 or len(r_idx) != 1:
+        # the same number may recur (findings and impression); its sentences must agree on a side
+        o_named = {orig.sentence_sides[i] for i in o_idx if orig.sentence_sides[i]}
+        r_named = {rew.sentence_sides[j] for j in r_idx if rew.sentence_sides[j]}
+        if len(o_named) != 1 or len(r_named) != 1 or len(o_idx) > 2 or len(r_idx) > 2:
             continue
-        o_sides, r_sides = orig.sentence_sides[o_idx[0]], rew.sentence_sides[r_idx[0]]
-        if o_sides and r_sides and not (o_sides & r_sides):
+        o_sides, r_sides = next(iter(o_named)), next(iter(r_named))
+        if not (o_sides & r_sides):
             flags.append(Flag(type="laterality", detail=f"The finding measured {m.raw} is on the "
                                                         f"{_describe_sides(o_sides)} in the original, the "
                                                         f"{_describe_sides(r_sides)} in the rewrite."))
@@ -835,16 +860,18 @@ def _new_bone_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
 
 # A ratio is often told without the word "ratio" ("0.8 between the two chambers"); only a
 # ratio the rewrite states differently is an error.
-_CHANGE_ONLY = frozenset({"ratio"})
+_CHANGE_ONLY = frozenset({"ratio", "density"})
 
 
 def _compare_measurements(orig: list[Measurement], rew: list[Measurement],
-                          context: list[Measurement] | None = None) -> list[Flag]:
-    """Changed, lost and new measurements. One from the reason for the scan ("cough for 3 days")
-    may be left out, but is not changed."""
-    lost = [m for m in orig if not any(m.matches(r) for r in rew)]
-    lost = [m for m in lost if not any(m.raw == c.raw and m.matches(c) for c in context or [])] \
-        if not any(r for r in rew if not any(r.matches(m) for m in orig)) else lost
+                          context: list[Measurement] | None = None,
+                          rew_context: list[Measurement] | None = None) -> list[Flag]:
+    """Changed, lost and new measurements. Ones from the reason for the scan ("cough for 3 days")
+    or from a question or glossary line of the rewrite may be left out or added."""
+    def in_context(m: Measurement, found: list[Measurement] | None) -> bool:
+        return any(m.raw == c.raw and m.matches(c) for c in found or [])
+    lost = [m for m in orig if not any(m.matches(r) for r in rew) and not in_context(m, context)]
+    rew = [r for r in rew if not in_context(r, rew_context)]
     new = [r for r in rew if not any(r.matches(m) for m in orig)]
     flags: list[Flag] = []
     used: set[int] = set()
@@ -896,7 +923,8 @@ def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool
     if new_sides and not any(f.type == "laterality" for f in flags):
         flags.append(Flag(type="laterality",
                           detail=f"The rewrite mentions the {_describe_sides(new_sides)} side, which the original never does."))
-    flags.extend(_compare_measurements(orig.measurements, rew.measurements, orig.context_measurements))
+    flags.extend(_compare_measurements(orig.measurements, rew.measurements, orig.context_measurements,
+                                       rew.context_measurements))
     for comparison in sorted(_lost_comparisons(orig.temporal, rew.temporal)):
         flags.append(Flag(type="omission", detail=f"The comparison with the previous study ('{comparison}') is missing."))
     if orig.recommendations and not rew.recommendations:

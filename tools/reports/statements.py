@@ -344,7 +344,8 @@ _WHY_SCAN = (r"why (?:you|your child|your baby) (?:had|needed|are having|were ha
 _CONTEXT_RE = re.compile(
     r"\b(?:check(?:ed|s|ing)?|look(?:ed|s|ing)?|search(?:ed|es|ing)?|screen(?:ed|s|ing)?|assess(?:ed|ing)?|"
     r"evaluat(?:e|ed|ing)) (?:[\w'()-]+ ){0,8}?for (?:any |signs? of |possible |a |an )?|"
-    r"\b(?:risk|history|suspicion) of\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
+    r"\b(?:risk|history|suspicion) (?:of|for)\b|\bat (?:low|high|average|increased|higher|lower) risk\b|"
+    r"\b(?:was|were) (?:done|performed|ordered|requested|taken) because\b|\bto (?:find|see|look for|check for|rule out|exclude) (?:out )?"
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|comparison|technique|reason for (?:the )?(?:scan|study|exam))"
     r"\s*:|\b" + _WHY_SCAN + r"\s*:|"
     r"\b(?:works?|working|acts?|acting|behaves?) like\b|\b(?:a bit|a little|kind of|sort of|rather|just|much) like\b|"
@@ -353,6 +354,30 @@ _CONTEXT_RE = re.compile(
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
+
+
+# Parts of a patient letter that explain words or list questions: they state no finding.
+_ASIDE_HEADING_RE = re.compile(
+    r"^(?:words (?:to know|explained)|glossary(?: of terms)?|key (?:terms|words)|terms(?: explained| used)?|"
+    r"medical (?:terms|words)(?: explained)?|what (?:the|these|some) (?:words|terms) mean|"
+    r"questions?(?: (?:to ask|for|you (?:may|might|could) (?:want to )?ask))?(?: (?:your|the) (?:doctor|care team|nurse|gp|"
+    r"dentist|specialist|surgeon))?)\s*:?\s*$", re.IGNORECASE)
+_HEADING_RE = re.compile(r"^[^.!?]{1,60}:\s*$")
+
+
+def _aside_sentences(sentences: list[str]) -> set[int]:
+    """Indices of sentences that ask a question or sit under a glossary or questions heading."""
+    out, inside = set(), False
+    for i, sentence in enumerate(sentences):
+        if _ASIDE_HEADING_RE.match(sentence):
+            inside = True
+            out.add(i)
+            continue
+        if _HEADING_RE.match(sentence):
+            inside = False
+        if inside or sentence.rstrip().endswith("?"):
+            out.add(i)
+    return out
 
 
 _HISTORY_RE = re.compile(r"(?:indication|clinical|history|hx|reason for|why (?:you|your))", re.IGNORECASE)
@@ -482,6 +507,7 @@ def extract(text: str) -> Extraction:
     """Statements, measurements, comparisons and recommendations of a report or its rewrite."""
     sentences = split_sentences(text)
     result = Extraction(sentences=sentences)
+    asides = _aside_sentences(sentences)
     for index, sentence in enumerate(sentences):
         found = lexicon.find_findings(sentence)
         absent_words = [a for a in _absence_mentions(sentence)
@@ -491,6 +517,8 @@ def extract(text: str) -> Extraction:
             context = [(0, len(sentence))]  # "A spot that lights up means active inflammation": no finding of this patient
         if index and _CONTEXT_HEADING_RE.match(sentences[index - 1]):
             context = [(0, len(sentence))]  # "Indication:" on its own, then the reason for the scan
+        if index in asides:
+            context = [(0, len(sentence))]  # a glossary entry or a question to ask names no finding of the patient
         found = [m for m in found if not any(a <= m.start < b for a, b in context)]
         mentions = sorted(found + absent_words, key=lambda m: m.start)
         negated, uncertain = negation.scopes(sentence, [(m.start, m.end) for m in found])

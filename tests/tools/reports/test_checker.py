@@ -398,6 +398,20 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "(reflux), so a test for reflux is recommended."),
     ("Right thyroid nodule, previously 1.3 cm, now 1.6 cm; meets criteria for FNA.",
      "The lump on the right was 1.3 cm. Now it is 1.6 cm. So it has grown. It is big enough for a needle test."),
+    # a glossary and questions to ask state no finding of the patient
+    ("Acute appendicitis. No abscess.",
+     "Your appendix is inflamed. There is no pocket of pus.\n\nWords to know:\n- Appendicitis: swelling and infection of "
+     "the appendix.\n- Brace: a support worn for 18 hours a day.\n\nQuestions to ask your doctor:\n- What happens if "
+     "the test shows cancer cells?"),
+    # risk, why a test was done, a density value left out, roomier fluid spaces, thinner bone, worn cartilage
+    ("4 mm LUL nodule; no routine follow-up if low risk.",
+     "There is a 4 mm spot in the left upper lung. If you are at low risk for lung cancer, it needs no follow-up."),
+    ("Left calf DVT.", "This test was done because your left calf was swollen. There is a clot in a deep vein of the left calf."),
+    ("Left adrenal adenoma, 1.6 cm, 5 HU.", "There is a 1.6 cm harmless growth (adenoma) on the left adrenal gland."),
+    ("Age-related volume loss.", "The fluid spaces in and around your brain are a bit roomier, which is normal with age."),
+    ("Periarticular osteopenia at the MCP joints.", "The bone around the knuckles is a bit thinner."),
+    ("Grade 3 chondral loss of the medial femoral condyle.",
+     "- Worn cartilage: the cartilage on the inner end of the thigh bone is badly worn (grade 3)."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
@@ -453,6 +467,14 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     ("Dilated small bowel loops. Gas is present in the colon and rectum.",
      "Some loops of small bowel are wider than normal. There is no gas in the large bowel or rectum.", "negation"),
     ("No fracture. Small plantar calcaneal spur.", "No bones are broken.", "omission"),
+    # an affirmation told where the report denied it, and a side moved for a size given twice
+    ("Popliteal vein fully compressible. No proximal DVT. Thrombus in a left posterior tibial vein.",
+     "The large veins in the groin press flat normally. There is a blood clot in the deep vein behind your left knee "
+     "(popliteal vein). There is a clot in one of the posterior tibial veins of the left calf.", "negation"),
+    ("RIGHT: new 9 mm enhancing mass. IMPRESSION: Right breast: new 9 mm mass, suspicious.",
+     "Left breast: there is a new 9 mm spot. It is suspicious.", "laterality"),
+    ("Dilated veins of the left pampiniform plexus, consistent with a left varicocele.",
+     "The veins above the testicles on both sides are swollen. This is called a varicocele.", "laterality"),
     ("Placenta posterior, clear of the internal os. Amniotic fluid normal.",
      "The placenta is at the back of the womb. The fluid around the baby is normal. The view was clear.", "omission"),
 ])
