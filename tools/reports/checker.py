@@ -498,7 +498,7 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
     # Give each lay variant to one original concept: first one the rewrite does not name
     # itself (a substitution), else one whose missing polarity the variant supplies.
     def anatomy(ex: Extraction, c: str) -> frozenset[str]:
-        found = [s.anatomy for s in ex.statements if s.concept == c]
+        found = [_organs(ex, s) for s in ex.statements if s.concept == c]
         return frozenset().union(*found) if found else frozenset()
 
     def near(c: str, e: str) -> bool:
@@ -619,6 +619,24 @@ def _measured_in_other_words(o_st: list[Statement], orig: Extraction, rew: Extra
 _BACK_REFERENCE_RE = re.compile(r"\b(?:the|this|that|these|those|its|their)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 
+def _organs(ex: Extraction, s: Statement) -> frozenset[str]:
+    """A statement's organs; "It is swollen" speaks of the organ of the sentence before."""
+    if s.anatomy or not s.sentence_index or not re.match(r"(?:it|this|they|these|its)\b", s.sentence, re.IGNORECASE):
+        return s.anatomy
+    return ex.sentence_anatomy[s.sentence_index - 1]
+
+
+def _about_the_same_organ(o_st: list[Statement], r_st: list[Statement], rew: Extraction) -> list[Statement]:
+    """A lay word that stands for several report findings counts only where it speaks of the same
+    organ: "the appendix is swollen" restates the dilated appendix, "neither kidney is swollen"
+    the absent hydronephrosis."""
+    organs = frozenset().union(*(s.anatomy for s in o_st)) if o_st else frozenset()
+    if not organs or any(s.concept == o_st[0].concept for s in r_st):
+        return r_st
+    kept = [s for s in r_st if not _organs(rew, s) or _organs(rew, s) & organs]
+    return kept or r_st
+
+
 def _affirmed_where_denied(o_st: list[Statement], r_st: list[Statement], orig: Extraction, rew: Extraction) -> bool:
     """Whether a rewrite sentence affirming the finding names what a report denial of it names
     ("No thrombus is seen in the gastrocnemius or soleal veins" / "A clot was also seen in the
@@ -686,7 +704,8 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     if {"present", "uncertain"} <= {s.polarity for s in o_st}:
         # "suggestive of steatosis ... IMPRESSION: Hepatic steatosis": the report settles its own hedge
         o_st = [replace(s, polarity="present") if s.polarity == "uncertain" else s for s in o_st]
-    r_st = _softened(o_st, _without_back_references([s for s in rew.statements if s.concept in partners]))
+    r_st = _softened(o_st, _without_back_references(_about_the_same_organ(o_st, [s for s in rew.statements
+                                                                                if s.concept in partners], rew)))
     o_pol = {s.polarity for s in o_st}
     r_pol = {s.polarity for s in r_st}
     if "present" in o_pol - r_pol and _measured_in_other_words(o_st, orig, rew):
@@ -828,6 +847,8 @@ def _measured_side_flags(orig: Extraction, rew: Extraction) -> list[Flag]:
     "an area of soft tissue inside your left kidney")."""
     flags = []
     for m in orig.measurements:
+        if m.dimension == "ratio":
+            continue  # a ratio compares the two sides; its sentence names both
         o_idx = [i for i, found in enumerate(orig.sentence_measurements) if any(m.matches(x) for x in found)]
         r_idx = [j for j, found in enumerate(rew.sentence_measurements) if any(m.matches(x) for x in found)]
         # the same number may recur (findings and impression); its sentences must agree on a side

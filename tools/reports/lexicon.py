@@ -88,7 +88,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                         "glands? (that|which) (fight|help fight|help the body fight) infection ~~ (enlarged|swollen|bigger)",
                         "glands? (in|under) ~ (armpit*|neck|groin|chest) ~~ (enlarged|swollen|bigger)"),
     "ascites": ("ascites", "fluid ~ belly", "fluid ~ abdomen", "fluid ~ tummy", "fluid ~ abdominal"),
-    "steatosis": ("steatos*", "steatotic", "fatty liver", "fatty infiltration", "fat ~ liver", "fat build-?up", "(and|is|looks|appears|seems) (a bit |slightly |mildly )?fatty",
+    "steatosis": ("steatos*", "steatotic", "fatty liver", "fatty infiltration", "fat ~ liver", "fat build-?up", "(and|is|looks|appears|seems) (a bit |slightly |mildly )?fatty(?! (areas?|tissue|parts?))",
                   "liver ~ (extra|too much|excess) fat",
                   "fatty (change*|infiltrat*)"),
     "osteoporosis": ("osteopor*", "osteopen*", "thin* bones", "bones ~ thin*", "bone ~~ thinn*", "weak* bones", "brittle bones",
@@ -117,7 +117,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "fat stranding": ("fat stranding", "stranding", "inflamed fat", "fat* ~~ (inflam*|irritat*|swollen|hazy|streak*)",
                       "(inflammation|irritation|swelling|haziness|streaking) (of|in) (the|some)? (fat|fatty tissue)",
                       "(inflamed|irritated|swollen|hazy|streaky) (fat|fatty tissue)"),
-    "plaque": ("plaque*", "atheroma*", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
+    "plaque": ("plaque*", "atheroma*", "atherosclerosis", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
     "bursitis": ("bursitis", "inflamed bursa", "bursa ~ inflamed", "inflammation of the bursa"),
     "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "(worn|thinned|thin) (joint )?cartilage", "cartilage ~~ (thinn*|worn|wear|soften*)",
                            "(smooth|joint) lining ~~ (thinn*|worn|wear|soften*)",
@@ -296,6 +296,8 @@ SIDES: dict[str, frozenset[str]] = {
     "bilateral": frozenset({"left", "right"}), "bilaterally": frozenset({"left", "right"}),
     "bilat": frozenset({"left", "right"}),
     "bibasal": frozenset({"left", "right"}), "bibasilar": frozenset({"left", "right"}),
+    "symmetric": frozenset({"left", "right"}), "symmetrical": frozenset({"left", "right"}),
+    "symmetrically": frozenset({"left", "right"}),
     "both": frozenset({"left", "right"}), "each": frozenset({"left", "right"}),
     "either": frozenset({"left", "right"}),
 }
@@ -410,7 +412,7 @@ def find_anatomy(text: str) -> list[Mention]:
     return find_mentions(text, anatomy_patterns())
 
 
-_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bilat|bibasal|bibasilar|both|each|either)(?:wards?)?(?![\w])"
+_SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bilat|bibasal|bibasilar|symmetric(?:al|ally)?|both|each|either)(?:wards?)?(?![\w])"
                       r"(?!-(?!sided))", re.IGNORECASE)
 # Report shorthand: "R hip", "L kidney", "R L5 nerve root" (capital letter alone before a word;
 # not "L5", and not a litre after a number).
@@ -431,7 +433,7 @@ def _idiom(word: str, text: str, start: int, end: int) -> bool:
     """Whether a "right"/"left" is an everyday idiom rather than a side."""
     before, after = text[max(0, start - 12):start], text[end:end + 16]
     if word == "right":
-        if re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|in front|on top|through|"
+        if re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|in front|on top|through|on (?:track|time|target|schedule)|"
                     r"up to|into|(?:in|on|at|inside|by) (?:its|their|his|her|the middle|the centre|the center))\b",
                     after, re.IGNORECASE):
             return True

@@ -384,7 +384,7 @@ _HISTORY_RE = re.compile(r"(?:indication|clinical|history|hx|reason for|why (?:y
 _GENERIC_DEFINITION_RE = re.compile(r"^an? [\w-]+ (?:that|which) [^.;]*?\b(?:is like|means|would mean|usually means|shows)\b",
                                     re.IGNORECASE)
 _CONTEXT_HEADING_RE = re.compile(
-    r"^(?:indications?|clinical (?:history|information|indications?|details)|history|hx|reason for (?:the )?"
+    r"^(?:indications?|clinical(?: (?:history|information|indications?|details|notes?))?|history|hx|reason for (?:the )?"
     r"(?:scan|study|exam(?:ination)?|referral)|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
 
 

@@ -412,6 +412,18 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     ("Periarticular osteopenia at the MCP joints.", "The bone around the knuckles is a bit thinner."),
     ("Grade 3 chondral loss of the medial femoral condyle.",
      "- Worn cartilage: the cartilage on the inner end of the thigh bone is badly worn (grade 3)."),
+    # a ratio names both sides; "right on track"; atherosclerosis; breast tissue that is fatty;
+    # one lay word for findings in two organs, read organ by organ ("it" is the organ just named)
+    ("Right to left ventricle ratio 0.8; no right heart strain.", "The right side of your heart is not strained. Its size compared with "
+     "the left side (a ratio of 0.8) is normal."),
+    ("Biometry consistent with dates. Mild left renal pelvis dilatation (5 mm).",
+     "The growth is right on track. The part of the baby's left kidney that collects urine is slightly widened, 5 mm."),
+    ("Moderate calcified atherosclerosis.", "There is a moderate amount of hardening of the arteries with calcium."),
+    ("Heterogeneously dense breast tissue.", "Your breast tissue is a mix of dense and fatty areas."),
+    ("The appendix is dilated to 11 mm. Kidneys enhance symmetrically without hydronephrosis.",
+     "Your appendix is a small pouch of the bowel. It is swollen to 11 mm across. Both kidneys take up the dye evenly "
+     "and neither is swollen with trapped urine."),
+    ("Clinical:\nFever, productive cough x 3 days.\nRight lower lobe pneumonia.", "You have pneumonia in the lower right lung."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
