@@ -626,6 +626,19 @@ def _organs(ex: Extraction, s: Statement) -> frozenset[str]:
     return ex.sentence_anatomy[s.sentence_index - 1]
 
 
+def _on_its_own_sides(concept: str, o_st: list[Statement], r_st: list[Statement], orig: Extraction) -> list[Statement]:
+    """Leave out lay mentions placed only where a related report finding lies and this one does not:
+    "a new spot in your right breast" restates the right breast mass, not the left breast focus."""
+    own = frozenset().union(*(s.sides for s in o_st)) if o_st else frozenset()
+    def elsewhere(s: Statement) -> bool:
+        if s.concept == concept or not s.sides or not own or s.sides & own:
+            return False
+        return any(o.concept != concept and lexicon.related(o.concept, s.concept) and s.sides <= o.sides
+                   for o in orig.statements)
+    kept = [s for s in r_st if not elsewhere(s)]
+    return kept or r_st
+
+
 def _about_the_same_organ(o_st: list[Statement], r_st: list[Statement], rew: Extraction) -> list[Statement]:
     """A lay word that stands for several report findings counts only where it speaks of the same
     organ: "the appendix is swollen" restates the dilated appendix, "neither kidney is swollen"
@@ -755,6 +768,7 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     # "right clot, right vein clear". A side the finding's sentence does not state is
     # accepted when the other text states it elsewhere (a heading such as "LEFT WRIST").
     flags.extend(_severity_swap(concept, o_st, r_st))
+    r_st = _on_its_own_sides(concept, o_st, r_st, orig)
     for polarity in sorted(o_pol & r_pol):
         o_sides, r_sides = _sides(o_st, polarity), _sides(r_st, polarity)
         if o_sides == r_sides:

@@ -489,6 +489,22 @@ def _deny_modifiers_only(statements: list[Statement]) -> None:
             s.polarity = "present"
 
 
+def _name_lay_words_by_their_gloss(statements: list[Statement]) -> None:
+    """"the swelling (aneurysm) in your aorta": a lay word followed at once by the term in brackets
+    is that term, not a finding of its own kind."""
+    named: dict[tuple[str, str], str] = {}
+    for s in statements:
+        bracket = re.match(r"\s*\(\s*", s.sentence[s.end:]) if s.end >= 0 else None
+        if not bracket:
+            continue
+        term = next((t for t in statements if t.sentence_index == s.sentence_index and t.start == s.end + bracket.end()
+                     and s.sentence[t.end:].lstrip().startswith(")")), None)
+        if term is not None and not lexicon.related(term.concept, s.concept) and term.polarity == s.polarity:
+            named[(s.surface.lower(), s.concept)] = term.concept
+    for s in statements:  # later, "the start of the swelling" still means the aneurysm
+        s.concept = named.get((s.surface.lower(), s.concept), s.concept)
+
+
 def _hedge_glosses(statements: list[Statement]) -> None:
     """A hedge covers its own gloss: in "probably a haemangioma, a harmless cluster of blood
     vessels" both mentions are uncertain, though the comma ends the hedge's scope."""
@@ -574,6 +590,7 @@ def extract(text: str) -> Extraction:
             result.recommendations.append(sentence)
     _hedge_glosses(result.statements)
     result.statements = _without_places(result.statements)
+    _name_lay_words_by_their_gloss(result.statements)
     _deny_modifiers_only(result.statements)
     result.measurements = extract_measurements(text)
     named = lexicon.find_sides(text or "")

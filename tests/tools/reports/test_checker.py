@@ -424,6 +424,12 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "Your appendix is a small pouch of the bowel. It is swollen to 11 mm across. Both kidneys take up the dye evenly "
      "and neither is swollen with trapped urine."),
     ("Clinical:\nFever, productive cough x 3 days.\nRight lower lobe pneumonia.", "You have pneumonia in the lower right lung."),
+    # a lay word glossed by a term in brackets is that term; a lay word on the side of another finding
+    ("Infrarenal AAA 5.4 cm. No periaortic stranding to suggest rupture.",
+     "This scan checked the swelling (aneurysm) in your aorta. It is now 5.4 cm. There is no sign it has burst. "
+     "The healthy stretch of aorta ends at the start of the swelling."),
+    ("Right breast: new 9 mm enhancing mass. Left breast: 5 mm enhancing focus, stable.",
+     "There's a new 9 mm spot in your right breast. In your left breast there's a tiny 5 mm spot that hasn't changed."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
