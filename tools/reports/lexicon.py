@@ -213,6 +213,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                           "tumou?r thromb*", "(grown|grow*|invad*) into ~ (veins?|vessels?|blood vessels?)"),
     "epididymo-orchitis": ("epididymo-?orchitis", "epididymitis", "orchitis", "infect* ~ (testicle*|testis|epididym*)",
                            "(testicle*|testis|epididym*) ~ (infected|inflamed)"),
+    "impacted tooth": ("impact(ed|ion)", "mesio-?angular*", "disto-?angular*", "tilted forwards? (towards|into|toward) ~ (tooth|teeth)",
+                       "impacted\\)? and tilted forwards?"),
     "granuloma": ("granuloma*", "(old|healed) ~~ (scar*|infection*)"),
     "surgical clips": ("(surgical|metal|metallic) clip*", "clip*", "(surgical|skin) staple*", "staples"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),

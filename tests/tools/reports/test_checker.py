@@ -430,6 +430,8 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "The healthy stretch of aorta ends at the start of the swelling."),
     ("Right breast: new 9 mm enhancing mass. Left breast: 5 mm enhancing focus, stable.",
      "There's a new 9 mm spot in your right breast. In your left breast there's a tiny 5 mm spot that hasn't changed."),
+    ("Mesioangular impaction of 38 and 48.", "Both lower wisdom teeth are stuck. They are tilted forwards towards the teeth "
+     "in front of them."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
