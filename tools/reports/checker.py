@@ -319,6 +319,7 @@ def _bracket_glosses(rew: Extraction, added: set[str], matched: set[str]) -> set
     return out
 
 
+_SCORE_RE = re.compile(r"\b(?:pi|bi|ti|li|o)-?rads\b|\bbosniak\b|\bgleason\b|\bscore\b", re.IGNORECASE)
 _DEFINITION_RE = re.compile(r"\b(?:which|this|that) means\b|\bmeaning\b|\bi\.e\.|\bthat is,", re.IGNORECASE)
 
 
@@ -327,15 +328,16 @@ def _defined(rew: Extraction, added: set[str], matched: set[str]) -> set[str]:
     means a sudden swelling and infection of the appendix"."""
     def inside_definition(s: Statement) -> bool:
         for m in _DEFINITION_RE.finditer(s.sentence):
-            if m.end() <= s.start and any(o.sentence_index == s.sentence_index and o.concept in matched
-                                          and o.end <= m.start() for o in rew.statements):
-                return True
+            if m.end() <= s.start and (any(o.sentence_index == s.sentence_index and o.concept in matched
+                                           and o.end <= m.start() for o in rew.statements)
+                                       or _SCORE_RE.search(s.sentence, 0, m.start())):
+                return True  # "... PI-RADS 4, which means a significant cancer is likely": what the score means
         return False
     out = set()
     for concept in added:
-        own = [s for s in rew.statements if s.concept == concept]
-        if own and all(s.polarity != "absent" and inside_definition(s) for s in own):
-            out.add(concept)
+        own = sorted((s for s in rew.statements if s.concept == concept), key=lambda s: (s.sentence_index, s.start))
+        if own and own[0].polarity != "absent" and inside_definition(own[0]):
+            out.add(concept)  # later mentions ("the two new spots") refer back to the defined word
     return out
 
 

@@ -48,7 +48,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                "(area|spot|patch) ~ (looks|appears|shows up) (bright|dark|darker|brighter|different)"),
     # Something that blocks contrast inside a vessel or duct: a clot, a stone, a growth.
     "filling defect": ("filling defect*",),
-    "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid-filled pocket*",
+    "cyst": ("cyst", "cysts", "cystic", "cystic (lesion|lesions|mass|masses|structure|area)", "fluid-filled sac*", "fluid filled sac*", "fluid sac*(?! that cushion)", "fluid-filled pocket*",
              "fluid-filled (swelling*|lump*|bubble*|blister*|spot*|area*|bump*|nodul*|pouch*)",
              "(nodul*|lump*|spot*|bump*) ~ (filled with|full of|containing) fluid",
              "fluid filled pocket*", "sac of fluid", "pocket* of fluid", "bubble* of fluid"),
@@ -58,7 +58,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                  "(compression|wedge) (fractur*|deformit*)", "wedg* (deformit*|vertebra*)"),
     "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood (in|inside|on|around|over|within) ~ brain", "hematoma*", "haematoma*",
                     "collection of blood", "pool* of blood", "bruis*"),
-    "infarct": ("infarct*", "(cut off|blocked|stopped) ~ blood", "(cut off|blocked|stopped) ~ blood (supply|flow)", "blood (supply|flow) ~ (cut off|blocked)", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
+    "infarct": ("infarct*", "(cut off|blocked|stopped) (its|their|the) blood", "(cut off|blocked|stopped) ~ blood (supply|flow)", "blood (supply|flow) ~ (cut off|blocked)", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
                 "blocked blood supply", "blocked blood flow", "tissue damage ~ blood flow"),
     "stone": ("calcul*", "lithiasis", "nephrolith*", "cholelith*", "gallstone*", "stone*", "appendicolith*", "f(a)?ecolith*"),
     "hydronephrosis": ("hydronephros*", "hydro-?uretero-?nephros*", "hydroureter*", "swollen kidney*", "kidney* ~ swollen", "kidney* ~ stretched",
@@ -117,7 +117,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "fat stranding": ("fat stranding", "stranding", "inflamed fat", "fat* ~~ (inflam*|irritat*|swollen|hazy|streak*)",
                       "(inflammation|irritation|swelling|haziness|streaking) (of|in) (the|some)? (fat|fatty tissue)",
                       "(inflamed|irritated|swollen|hazy|streaky) (fat|fatty tissue)"),
-    "plaque": ("plaque*", "atheroma*", "atherosclerosis", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
+    "plaque": ("plaque*", "atheroma*", "atherosclerosis", "hardening(?= (with calcium )?(in|of) (the |your )?arter)", "fatty build-?up", "fatty deposit*", "hardening of the arter*"),
     "bursitis": ("bursitis", "inflamed bursa", "bursa ~ inflamed", "inflammation of the bursa"),
     "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "(worn|thinned|thin) (joint )?cartilage", "cartilage ~~ (thinn*|worn|wear|soften*)",
                            "(smooth|joint) lining ~~ (thinn*|worn|wear|soften*)",
@@ -158,7 +158,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "rupture": ("rupture*", "burst", "bursting", "snapped", "snapped ~ (through|in two|apart)"),
     "septal deviation": ("(septum|septal) ~ deviat*", "deviated (nasal )?septum", "septal deviation", "deviation of the (nasal )?septum",
                          "(septum|wall between ~ nostrils|middle of ~ nose) ~ (bent|bends|crooked|lean*|curv*|shifted|pushed)"),
-    "murphy sign": ("murphy('s|s|s')? sign", "(pain|tender*|hurt*|sore*) ~ (probe|scanner|transducer)",
+    "murphy sign": ("murphy('s|s|s')? sign", "(pain|tender*|hurt*|sore*) ~~ (probe|scanner|transducer)",
                     "(probe|scanner|transducer) ~~ (pain|tender*|hurt*|sore*)",
                     "(press*|push*) ~ gallbladder ~~ (pain|tender*|hurt*|sore*)"),
     "endplate change": ("modic*", "end-?plate (change*|signal*|oedema|edema|degenerat*)",
@@ -215,6 +215,11 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                            "(testicle*|testis|epididym*) ~ (infected|inflamed)"),
     "impacted tooth": ("impact(ed|ion)", "mesio-?angular*", "disto-?angular*", "tilted forwards? (towards|into|toward) ~ (tooth|teeth)",
                        "impacted\\)? and tilted forwards?"),
+    "faecal loading": ("fa?ecal (load*|impaction|retention)", "stool (load*|burden)", "constipat*",
+                       "(lot|lots|large amount|plenty|build-?up) of (stool|poo|faeces|feces)"),
+    # a leg clot reaching the veins above the knee changes treatment
+    "clot extension": ("proximal extension", "(spread*|extend*|reach*) (up )?into ~ (popliteal|femoral|thigh) vein*",
+                       "(spread*|extend*|reach*) (up )?into ~ vein* behind the knee"),
     "granuloma": ("granuloma*", "(old|healed) ~~ (scar*|infection*)"),
     "surgical clips": ("(surgical|metal|metallic) clip*", "clip*", "(surgical|skin) staple*", "staples"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
@@ -284,6 +289,8 @@ BONES: dict[str, tuple[str, ...]] = {
     "rib": ("rib", "ribs"), "femur": ("femur", "femoral neck", "thigh bone", "thighbone"), "tibia": ("tibia", "tibial", "shin bone", "shinbone"),
     "fibula": ("fibula", "fibular"), "patella": ("patella*", "kneecap*"), "skull": ("skull", "cranium"),
     "sternum": ("sternum", "sternal", "breastbone"), "pelvis": ("pelvis", "pelvic bone*"),
+    "pubic ramus": ("pubic ram*", "pubic bone*", "pubis"), "sacrum": ("sacrum", "sacral", "tailbone"),
+    "calcaneus": ("calcane*", "heel bone*"), "talus": ("talus", "talar"),
 }
 
 
@@ -435,7 +442,7 @@ def _idiom(word: str, text: str, start: int, end: int) -> bool:
     """Whether a "right"/"left" is an everyday idiom rather than a side."""
     before, after = text[max(0, start - 12):start], text[end:end + 16]
     if word == "right":
-        if re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|in front|on top|through|on (?:track|time|target|schedule)|"
+        if re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|in front|on top|through|on (?:track|time|target|schedule)|around|for (?:your|the|his|her) (?:dates?|age)|"
                     r"up to|into|(?:in|on|at|inside|by) (?:its|their|his|her|the middle|the centre|the center))\b",
                     after, re.IGNORECASE):
             return True
@@ -505,6 +512,7 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"white matter changes", "degeneration"}),
     frozenset({"sinusitis", "thickening"}),
     frozenset({"diverticulosis", "diverticulitis"}),
+    frozenset({"diverticulitis", "consolidation"}),  # "no sign of infection in the pouches"
     frozenset({"fibroid", "mass", "lesion"}),
     frozenset({"fibroadenoma", "mass", "nodule", "lesion"}),
     frozenset({"dilatation", "edema", "hydronephrosis"}),
@@ -523,6 +531,7 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"lesion", "opacity"}),
     frozenset({"perforation", "pneumoperitoneum"}),
     frozenset({"perforation", "rupture"}),
+    frozenset({"nodule", "opacity"}),
     # what fills a vessel or duct, each on its own: a stone is still no clot
     *(frozenset({"filling defect", other}) for other in ("embolism", "lesion", "stone", "polyp", "mass", "obstruction")),
     frozenset({"granuloma", "nodule", "calcification", "fibrosis"}),

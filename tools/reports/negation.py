@@ -32,7 +32,7 @@ _PSEUDO = (
     r"not fully (?:inflated|expanded|open|filled with air|aerated)",
     r"(?:not|isn't|aren't|can't|cannot|can not|unable to) (?:draining|emptying|drain|empty)(?: (?:well|properly|freely|fully|completely|normally))?", r"non-?(?:cancerous|displaced|obstructing|obstructive|enhancing)",
     # how the study was done, not what it found ("CT without contrast shows a 4 mm nodule")
-    r"(?:with and |and )?without (?:(?:the |a |any |iv |intravenous |oral )?(?:contrast|dye|gadolinium|sedation|"
+    r"(?:with and |and )?(?:without|w/o) (?:(?:the |a |any |iv |intravenous |oral )?(?:contrast|dye|gadolinium|sedation|"
     r"an(?:a)?esthe\w*|injection)(?: dye| agent| medium| material| injection)?)",
     r"non-?contrast(?:ed)?", r"un-?enhanced", r"no (?:iv |intravenous |oral )?(?:contrast|dye|gadolinium)(?: was)? (?:given|used|injected)",
     r"not (?:been )?(?:given|used|injected) (?:contrast|dye)",
@@ -76,7 +76,7 @@ _NEG_PRE = (
     r"ct evidence|mri evidence|sonographic evidence) (?:of|for|to suggest)",
     r"no (?:definite|obvious|significant|acute|visible|focal|discrete|suspicious|new|other|further|"
     r"measurable|residual|large|gross)",
-    r"negative for", r"resolution of", r"free of", r"free from", r"absence of", r"absent", r"without", r"not", r"no", r"nor",
+    r"negative for", r"resolution of", r"free of", r"free from", r"absence of", r"absent", r"without", r"w/o", r"not", r"no", r"nor",
     r"neither", r"never", r"none", r"nothing", r"none of (?:the|these|those|them|your)", r"neither of (?:the|these|those|them|your)", r"rather than", r"clear of", r"did not (?:see|find|show|detect|identify|reveal)",
     r"does not (?:show|have|contain|demonstrate|reveal)", r"do not (?:see|show|have)", r"didn't (?:see|find|show)",
     r"doesn't (?:show|have)", r"don't (?:see|have)", r"not (?:see|find|show)", r"nothing (?:to suggest|that looks like)",
@@ -170,7 +170,7 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
             continue  # "no filling defect to suggest embolism" denies the embolism too
         if re.match(r"^\s*(?:that|which)\s+(?:[\w-]+\s+){0,1}$", gap, re.IGNORECASE):
             continue  # "no spots that light up": the relative clause says what is denied
-        if re.match(r"^[^()]{0,40}\((?:\s*[\w'-]+){0,2}\s*$", gap):  # a gloss in brackets: "no scarring of the liver (cirrhosis)"
+        if re.match(r"^\s*[—–]\s*$", gap) or re.match(r"^[^()]{0,40}\((?:\s*[\w'-]+){0,2}\s*$", gap):  # a gloss in brackets: "no scarring of the liver (cirrhosis)"
             continue
         if _NOUN_PHRASE_JOIN_RE.match(gap):  # one noun phrase: "no patch of infection"
             continue

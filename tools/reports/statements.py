@@ -94,7 +94,7 @@ _RECOMMEND_RE = re.compile(
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
     r"see (?:a|your) (?:specialist|doctor)|\bseeing (?:a|an|your) (?:[\w-]+ ){0,4}?(?:specialist|doctor|surgeon|team|clinic)|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
-    r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|"
+    r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|put|"
     r"discuss|talk|go over|look at|match|review|refer|arrange|order|consider|weigh)|"
     r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",
     re.IGNORECASE)
@@ -349,7 +349,8 @@ _CONTEXT_RE = re.compile(
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|comparison|technique|reason for (?:the )?(?:scan|study|exam))"
     r"\s*:|\b" + _WHY_SCAN + r"\s*:|"
     r"\b(?:works?|working|acts?|acting|behaves?) like\b|\b(?:a bit|a little|kind of|sort of|rather|just|much) like\b|"
-    r"\bis like (?:a|an)\b|\bwhether\b|\b(?:sometimes|often|usually) (?:this|it|that) (?:happens|is caused|is due)\b|(?<![\w?])\?(?=\s*[A-Za-z])|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
+    r"\bis like (?:a|an)\b|\bwhether\b|\bwe (?:were|are) (?:worried|concerned) about\b|\((?=[^()]*\bprotocol\))|\bwhere most\b|\bmost [a-z]+s (?:start|begin|grow|are|happen|occur)\b|"
+    r"\b(?:come back|return|seek|call|go to|get help|contact)\b[^.;]{0,40}?\bif\b|\b(?:sometimes|often|usually) (?:this|it|that) (?:happens|is caused|is due)\b|(?<![\w?])\?(?=\s*[A-Za-z])|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
     r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
@@ -468,7 +469,7 @@ def _without_places(statements: list[Statement]) -> list[Statement]:
     return [s for s in statements if not place(s)]
 
 
-_NORMAL_BEFORE_RE = re.compile(r"(?:^|[.;:,]\s*|\b(?:a|an|the|and|with)\s+)normal(?:[ -]sized?)?\s+(?:[\w-]+\s+){0,2}$",
+_NORMAL_BEFORE_RE = re.compile(r"(?:^|[.;:,]\s*|\b(?:a|an|the|and|with)\s+)normal(?:[ -]sized?)?\s+(?:(?!tissue\b)[\w-]+\s+){0,1}$",
                                re.IGNORECASE)
 
 
@@ -487,6 +488,16 @@ def _deny_modifiers_only(statements: list[Statement]) -> None:
         if any(m.sentence_index == s.sentence_index and m.concept in _MODIFIER_CONCEPTS and m.polarity == "absent"
                and 0 <= s.start - m.end <= 12 for m in statements):
             s.polarity = "present"
+
+
+def _glosses_share_stance(statements: list[Statement]) -> None:
+    """"no pericholecystic fluid — fluid around the gallbladder —": a gloss set off by a dash or a
+    bracket right after a term says what the term says."""
+    ordered = sorted(statements, key=lambda s: (s.sentence_index, s.start))
+    for first, second in zip(ordered, ordered[1:]):
+        if first.sentence_index == second.sentence_index and first.end >= 0 and lexicon.related(first.concept, second.concept) \
+                and re.match(r"^\s*[—–(]\s*$", first.sentence[first.end:second.start]):
+            second.polarity = first.polarity
 
 
 def _name_lay_words_by_their_gloss(statements: list[Statement]) -> None:
@@ -591,6 +602,7 @@ def extract(text: str) -> Extraction:
     _hedge_glosses(result.statements)
     result.statements = _without_places(result.statements)
     _name_lay_words_by_their_gloss(result.statements)
+    _glosses_share_stance(result.statements)
     _deny_modifiers_only(result.statements)
     result.measurements = extract_measurements(text)
     named = lexicon.find_sides(text or "")

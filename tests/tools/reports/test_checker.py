@@ -432,6 +432,22 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "There's a new 9 mm spot in your right breast. In your left breast there's a tiny 5 mm spot that hasn't changed."),
     ("Mesioangular impaction of 38 and 48.", "Both lower wisdom teeth are stuck. They are tilted forwards towards the teeth "
      "in front of them."),
+    # "w/o"; calcified plaque in lay words; a fluid sac; a dash gloss shares its term's denial;
+    # what a score means; a word defined once is that word later too
+    ("Colonic diverticulosis w/o diverticulitis. Severe calcified atherosclerosis.",
+     "There are small pouches in the bowel wall (diverticulosis), with no sign of infection in them. We saw a lot of "
+     "hardening with calcium in your arteries."),
+    ("Incidental 8 mm pineal cyst.", "We also saw a small 8 mm fluid sac on the pineal gland."),
+    ("No pericholecystic fluid.", "There is no pericholecystic fluid — fluid around the gallbladder — to worry about."),
+    ("Left peripheral zone lesion, PI-RADS 4.", "There is a spot on the left of the prostate. We score it PI-RADS 4 out of "
+     "5, which means a significant cancer is likely."),
+    ("Multiple T2 hyperintense lesions; two new lesions since 04/2024.",
+     "There are several lesions — which means bright spots on the scan. Two of them are new since April 2024. "
+     "The two new spots mean the disease has been active."),
+    ("CT abdomen/pelvis w/o contrast (renal stone protocol). 6 mm left ureteric calculus.",
+     "A 6 mm stone is stuck in the left tube that drains the kidney."),
+    ("Popliteal vein patent. Calf DVT.", "So basically the main thing we were worried about was a clot above the knee, "
+     "and there isn't one: the vein behind the knee is open. There is a clot in a calf vein. Come back at once if the leg gets more swollen."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
@@ -495,6 +511,13 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
      "Left breast: there is a new 9 mm spot. It is suspicious.", "laterality"),
     ("Dilated veins of the left pampiniform plexus, consistent with a left varicocele.",
      "The veins above the testicles on both sides are swollen. This is called a varicocele.", "laterality"),
+    # a second fracture in a named bone, loaded bowel, a clot reaching above the knee
+    ("Displaced left femoral neck fracture.", "Your left hip is broken. There is also a small crack in the right pubic bone.",
+     "addition"),
+    ("Normal bowel gas pattern. No free air.", "The bowel looks normal. There is a lot of stool in the large bowel. "
+     "There is no free air.", "addition"),
+    ("Calf DVT. No proximal extension to the popliteal vein.",
+     "There is a clot in a calf vein, extending into the popliteal vein behind the knee.", "negation"),
     ("Placenta posterior, clear of the internal os. Amniotic fluid normal.",
      "The placenta is at the back of the womb. The fluid around the baby is normal. The view was clear.", "omission"),
 ])
