@@ -813,6 +813,9 @@ _SINGLE_ORGANS = r"(?:liver|uterus|womb|bladder|stomach|pancreas|prostate|abdome
 _SINGLE_ORGAN_PART_RE = re.compile(
     r"^[\s-]*(?:[\w-]+\s+){0,2}?(?:part|side|lobe|half|section|portion|segment|area|edge)s?\s+of\s+(?:the\s+|your\s+)?"
     + _SINGLE_ORGANS + r"\b", re.IGNORECASE)
+# "the right pumping chamber is 0.8 times the size of the left one": heart chambers, not body sides
+_HEART_CHAMBER_RE = re.compile(r"^[\s-]*(?:(?:pumping|lower|upper|heart)\s+)?(?:chambers?|ventricles?|atri(?:um|a)|one|side of (?:the|your) heart)\b",
+                               re.IGNORECASE)
 _PART_RE = re.compile(r"^[\s-]*(?:part|portion|section|segment|lobe)\b", re.IGNORECASE)
 _SINGLE_ORGAN_RE = re.compile(r"\b" + _SINGLE_ORGANS + r"\b", re.IGNORECASE)
 
@@ -823,7 +826,8 @@ def _single_sides(sentence: str) -> list[frozenset[str]]:
     for position, side in lexicon.find_sides(sentence):
         word_end = re.match(r"\w+", sentence[position:])
         after = sentence[position + (word_end.end() if word_end else 0):]
-        within_one_organ = _SINGLE_ORGAN_PART_RE.match(after) or (_PART_RE.match(after) and _SINGLE_ORGAN_RE.search(sentence))
+        within_one_organ = _SINGLE_ORGAN_PART_RE.match(after) or (_PART_RE.match(after) and _SINGLE_ORGAN_RE.search(sentence)) \
+            or _HEART_CHAMBER_RE.match(after)
         if len(side) == 1 and not within_one_organ:
             out.append(side)
     return out

@@ -113,6 +113,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "atrophy": ("atroph*", "(fluid )?spaces ~~ roomier", "(muscle|muscles) ~~ (shrink*|fat in it)", "(started|begun|beginning) to shrink", "(muscle|muscles) ~~ (thinner|smaller|shrunk*|wasted|weaker) and (a bit |slightly |mildly |more )?fatty", "shrink* of (the )?brain", "muscle wasting", "(muscle|muscles) ~~ (shrunk*|smaller than|wasted|wasting|thinner|thinned|lost ~ bulk)", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
                 "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken"),
     "heart strain": ("heart strain", "heart ~ strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
+                     "strain* (on )?(your |the )?heart",
                      "heart ~ strained"),
     "fat stranding": ("fat stranding", "stranding", "inflamed fat", "fat* ~~ (inflam*|irritat*|swollen|hazy|streak*)",
                       "(inflammation|irritation|swelling|haziness|streaking) (of|in) (the|some)? (fat|fatty tissue)",
@@ -219,7 +220,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                        "(lot|lots|large amount|plenty|build-?up) of (stool|poo|faeces|feces)"),
     # a leg clot reaching the veins above the knee changes treatment
     "clot extension": ("proximal extension", "(spread*|extend*|reach*) (up )?into ~ (popliteal|femoral|thigh) vein*",
-                       "(spread*|extend*|reach*) (up )?into ~ vein* behind the knee"),
+                       "(spread*|extend*|reach*) (up )?into ~ vein* behind the knee", "(spread*|extend*) (upward*|up the leg)"),
     "granuloma": ("granuloma*", "(old|healed) ~~ (scar*|infection*)"),
     "surgical clips": ("(surgical|metal|metallic) clip*", "clip*", "(surgical|skin) staple*", "staples"),
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),

@@ -213,11 +213,21 @@ def scopes(sentence: str, findings: list[tuple[int, int]] | None = None) -> tupl
             verb = re.search(r"\b(?:has|have|had|is|are|was|were|will|can|could|does|do|did)\b", work[m.end():span[1]])
             if verb:
                 span = (m.end() + verb.start(), span[1])
+        elif _SEE_SIGNS_THAT_RE.match(work[m.end():]):
+            # "we did not see signs that the clots are straining your heart": the predicate is denied
+            verb = re.search(r"\b(?:has|have|had|is|are|was|were|will|can|could|does|do|did)\b",
+                             work[m.end():span[1]])
+            if verb:
+                negated.append((m.end() + verb.start(), span[1]))
+                continue
         if _QUANTIFIER_RE.match(m.group(0)):  # "none of the spots lit up": the whole clause is denied
             negated.append(span)
         else:
             negated.append(_cut_at_non_list(span, sentence, findings or []))
     return negated, uncertain
+
+
+_SEE_SIGNS_THAT_RE = re.compile(r"\s+(?:(?:see|find|show)\s+)?(?:any\s+)?(?:signs?|evidence)\s+that\s", re.IGNORECASE)
 
 
 def polarity_at(start: int, end: int, negated: list[tuple[int, int]], uncertain: list[tuple[int, int]]) -> Polarity:

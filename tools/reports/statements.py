@@ -349,7 +349,7 @@ _CONTEXT_RE = re.compile(
     r"(?:the )?(?:cause|reason|why|whether|if)\b|\b(?:indication|clinical|history|hx|comparison|technique|reason for (?:the )?(?:scan|study|exam))"
     r"\s*:|\b" + _WHY_SCAN + r"\s*:|"
     r"\b(?:works?|working|acts?|acting|behaves?) like\b|\b(?:a bit|a little|kind of|sort of|rather|just|much) like\b|"
-    r"\bis like (?:a|an)\b|\bwhether\b|\bwe (?:were|are) (?:worried|concerned) about\b|\((?=[^()]*\bprotocol\))|\bwhere most\b|\bmost [a-z]+s (?:start|begin|grow|are|happen|occur)\b|"
+    r"\bis like (?:a|an)\b|\bwhether\b|\b(?:prior|previous|earlier) (?:biops(?:y|ies)|surgery|operations?)\b|\bwe (?:were|are) (?:worried|concerned) about\b|\((?=[^()]*\bprotocol\))|\bwhere most\b|\bmost [a-z]+s (?:start|begin|grow|are|happen|occur)\b|"
     r"\b(?:come back|return|seek|call|go to|get help|contact)\b[^.;]{0,40}?\bif\b|\b(?:sometimes|often|usually) (?:this|it|that) (?:happens|is caused|is due)\b|(?<![\w?])\?(?=\s*[A-Za-z])|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
     r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"

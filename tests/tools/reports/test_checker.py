@@ -448,6 +448,15 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "A 6 mm stone is stuck in the left tube that drains the kidney."),
     ("Popliteal vein patent. Calf DVT.", "So basically the main thing we were worried about was a clot above the knee, "
      "and there isn't one: the vein behind the knee is open. There is a clot in a calf vein. Come back at once if the leg gets more swollen."),
+    # heart chambers are no body sides; "did not see signs that ... are straining"; a clot that has not spread
+    # upward; a prior biopsy is history
+    ("Right lower lobe PE. RV/LV ratio 0.8, no CT evidence of right heart strain.",
+     "We saw clots in the lower right lung. We did not see signs that the clots are straining your heart: the right "
+     "pumping chamber is 0.8 times the size of the left one."),
+    ("Right calf DVT. No proximal extension to the popliteal vein.",
+     "There is a clot in the right calf. The good news is it has not spread upward."),
+    ("No prior biopsy. Left peripheral zone lesion. Targeted biopsy recommended.",
+     "There is a spot on the left of the prostate. We recommend a biopsy aimed at it."),
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
