@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -221,6 +222,14 @@ def _spare_denials(orig: Extraction, rew: Extraction) -> Counter:
     return budget
 
 
+def _denied_as_related(concept: str, skip: set[str], orig: Extraction, rew: Extraction) -> bool:
+    """Whether the rewrite denies a related finding the report itself never denies: that denial
+    restates this one ("no filling defect" -> "nothing is blocking the drainage system")."""
+    denied_by_report = {s.concept for s in orig.statements if s.polarity == "absent"}
+    return any(r.polarity == "absent" and r.concept not in skip and r.concept not in denied_by_report
+               and lexicon.related(r.concept, concept) for r in rew.statements)
+
+
 _TO_SUGGEST_RE = re.compile(r"\bto (?:suggest|indicate)\b|\bsuggest(?:ing|ive of)\b", re.IGNORECASE)
 
 
@@ -251,13 +260,11 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
     """
     explained: set[str] = set()
     budget = _spare_denials(orig, rew)
-    denied_by_report = {s.concept for s in orig.statements if s.polarity == "absent"}
     for c in sorted(omitted):
         sources = [s for s in orig.statements if s.concept == c]
         if not sources or any(s.polarity != "absent" for s in sources):
             continue
-        if any(r.polarity == "absent" and r.concept != c and r.concept not in denied_by_report
-               and lexicon.related(r.concept, c) for r in rew.statements):
+        if _denied_as_related(c, {c}, orig, rew):
             explained.add(c)  # "no filling defect" told as "nothing is blocking the drainage system"
             continue
         if _sign_of_kept_denial(c, sources, orig, rew, pairs):
@@ -648,7 +655,7 @@ def _about_the_same_organ(o_st: list[Statement], r_st: list[Statement], rew: Ext
     organs = frozenset().union(*(s.anatomy for s in o_st)) if o_st else frozenset()
     if not organs or any(s.concept == o_st[0].concept for s in r_st):
         return r_st
-    kept = [s for s in r_st if not _organs(rew, s) or _organs(rew, s) & organs]
+    kept = [s for s in r_st if not (spoken_of := _organs(rew, s)) or spoken_of & organs]
     return kept or r_st
 
 
@@ -681,14 +688,20 @@ def _affirmed_nearest_a_denial(o_st: list[Statement], r_st: list[Statement], ori
     return False
 
 
+def _points_back(s: Statement, earlier: Iterable[int]) -> bool:
+    """Whether an affirmed mention points back ("the tear", "this cyst") to one stated in an
+    earlier sentence."""
+    return s.polarity == "present" and s.start >= 0 and any(i < s.sentence_index for i in earlier) \
+        and bool(_BACK_REFERENCE_RE.search(s.sentence[:s.start]))
+
+
 def _without_back_references(statements: list[Statement]) -> list[Statement]:
     """Drop affirmed mentions that point back to one stated earlier ("... most likely a simple
     cyst. The kidney cyst is a chance finding."): they take the earlier stance, not a new one."""
     out: list[Statement] = []
     stated: list[tuple[int, frozenset[str]]] = []
     for s in sorted(statements, key=lambda s: (s.sentence_index, s.start)):
-        back = s.polarity == "present" and s.start >= 0 and bool(_BACK_REFERENCE_RE.search(s.sentence[:s.start])) \
-            and any(i < s.sentence_index and (not s.sides or sides == s.sides) for i, sides in stated)
+        back = _points_back(s, [i for i, sides in stated if not s.sides or sides == s.sides])
         if s.polarity in ("present", "uncertain"):
             stated.append((s.sentence_index, s.sides))
         if not back:
@@ -704,8 +717,7 @@ def _assertions(statements: list[Statement]) -> Counter:
     for s in sorted(statements, key=lambda s: (s.sentence_index, s.start)):
         if s.sign and s.polarity == "present":
             continue  # "these veins could not be squeezed flat" is the sign of a clot stated beside it
-        back = s.polarity == "present" and s.start >= 0 and any(i < s.sentence_index for i in seen) \
-            and bool(_BACK_REFERENCE_RE.search(s.sentence[:s.start]))
+        back = _points_back(s, seen)
         if s.polarity == "present":
             seen.add(s.sentence_index)
         if not back:
@@ -749,15 +761,11 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
                           detail=f"'{concept}' is {said} in the original but {now} in the rewrite."))
     elif missing_pol == {"absent"} and (_denial_restated(concept, partners, orig, rew)
                                         or (concept in lexicon.GENERIC and sum(_spare_denials(orig, rew).values()) > 0)
-                                        or any(r.polarity == "absent" and r.concept not in partners
-                                               and lexicon.related(r.concept, concept)
-                                               and r.concept not in {o.concept for o in orig.statements if o.polarity == "absent"}
-                                               for r in rew.statements)):
+                                        or _denied_as_related(concept, partners, orig, rew)):
         # an umbrella denial ("no suspicious lesion") is often told as "nothing worrying was seen"
         pass
     elif missing_pol:
         lost = ", ".join(_POLARITY_WORDS[p] for p in sorted(missing_pol))
-        o_count, r_count = _assertions(o_st), _assertions(r_st)
         flipped = [p for p in r_pol if r_count[p] > o_count[p]] if sum(r_count.values()) >= sum(o_count.values()) else []
         if flipped:  # nothing was dropped, but a negated mention became an affirmed one
             flags.append(Flag(type="negation",

@@ -530,6 +530,11 @@ def _hedge_glosses(statements: list[Statement]) -> None:
             s.polarity = "uncertain"
 
 
+def _blank(sentence: str, spans: list[tuple[int, int]]) -> str:
+    """The sentence with the given spans blanked out, offsets kept."""
+    return "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(sentence))
+
+
 def extract(text: str) -> Extraction:
     """Statements, measurements, comparisons and recommendations of a report or its rewrite."""
     sentences = split_sentences(text)
@@ -564,8 +569,7 @@ def extract(text: str) -> Extraction:
         result.sentence_measurements.append(extract_measurements(sentence))
         # the reason for the scan ("cough for 3 days", "6 weeks after surgery") measures no finding
         if context:
-            told = "".join(" " if any(a <= i < b for a, b in context) else ch for i, ch in enumerate(sentence))
-            kept = extract_measurements(told)
+            kept = extract_measurements(_blank(sentence, context))
             result.context_measurements.extend(m for m in result.sentence_measurements[-1]
                                                if not any(m.matches(k) and m.raw == k.raw for k in kept))
         for mention, side in zip(mentions, sides):
@@ -591,8 +595,7 @@ def extract(text: str) -> Extraction:
         # the cue may open the list the change sits in ("Compared with your X-ray from June: - ...")
         # "repeat film only if no clinical improvement" and "pain, worse on standing" compare no scans
         history = [(a, b) for a, b in context if (a, b) == (0, len(sentence)) or _HISTORY_RE.match(sentence, a)]
-        stated = _CONDITIONAL_RE.sub(" ", "".join(" " if any(a <= i < b for a, b in history) else ch
-                                                  for i, ch in enumerate(sentence)))
+        stated = _CONDITIONAL_RE.sub(" ", _blank(sentence, history))
         has_cue = bool(_COMPARISON_CUE_RE.search(stated)) or bool(index and _COMPARISON_CUE_RE.search(sentences[index - 1]))
         for key, pattern in _TEMPORAL_RE:
             if pattern.search(stated) and (has_cue or key not in _NEEDS_CUE or _COMPARATIVE_RE.search(stated)):
