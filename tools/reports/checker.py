@@ -659,6 +659,25 @@ def _about_the_same_organ(o_st: list[Statement], r_st: list[Statement], rew: Ext
     return kept or r_st
 
 
+def _placed_with_another_finding(o_st: list[Statement], r_st: list[Statement], orig: Extraction,
+                                 rew: Extraction) -> list[Statement]:
+    """Leave out mentions in an organ this finding is never stated for, where the report states a
+    related one: "a small spot in your liver has grown" restates the liver lesion, not the
+    denied lung nodules."""
+    organs = frozenset().union(*(s.anatomy for s in o_st)) if o_st else frozenset()
+    if not organs:
+        return r_st
+    concept = o_st[0].concept
+
+    def elsewhere(s: Statement) -> bool:
+        spoken_of = _organs(rew, s)
+        return bool(spoken_of) and not spoken_of & organs and any(
+            o.concept != concept and o.polarity == s.polarity and lexicon.related(o.concept, s.concept) and spoken_of & o.anatomy
+            for o in orig.statements)
+    kept = [s for s in r_st if not elsewhere(s)]
+    return kept or r_st
+
+
 def _affirmed_where_denied(o_st: list[Statement], r_st: list[Statement], orig: Extraction, rew: Extraction) -> bool:
     """Whether a rewrite sentence affirming the finding names what a report denial of it names
     ("No thrombus is seen in the gastrocnemius or soleal veins" / "A clot was also seen in the
@@ -731,8 +750,8 @@ def _compare_paired(concept: str, partners: set[str], orig: Extraction, rew: Ext
     if {"present", "uncertain"} <= {s.polarity for s in o_st}:
         # "suggestive of steatosis ... IMPRESSION: Hepatic steatosis": the report settles its own hedge
         o_st = [replace(s, polarity="present") if s.polarity == "uncertain" else s for s in o_st]
-    r_st = _softened(o_st, _without_back_references(_about_the_same_organ(o_st, [s for s in rew.statements
-                                                                                if s.concept in partners], rew)))
+    r_st = _softened(o_st, _without_back_references(_placed_with_another_finding(o_st, _about_the_same_organ(
+        o_st, [s for s in rew.statements if s.concept in partners], rew), orig, rew)))
     o_pol = {s.polarity for s in o_st}
     r_pol = {s.polarity for s in r_st}
     if "present" in o_pol - r_pol and _measured_in_other_words(o_st, orig, rew):

@@ -58,7 +58,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                  "(compression|wedge) (fractur*|deformit*)", "wedg* (deformit*|vertebra*)"),
     "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood (in|inside|on|around|over|within) ~ brain", "hematoma*", "haematoma*",
                     "collection of blood", "pool* of blood", "bruis*"),
-    "infarct": ("infarct*", "(cut off|blocked|stopped) (its|their|the) blood", "blood (supply|flow) ~ (cut off|blocked)", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
+    "infarct": ("infarct*", "dead (area|part|patch|region)s? of ~ tissue", "(area|patch)e?s? of dead ~ tissue", "(cut off|blocked|stopped) (its|their|the) blood", "blood (supply|flow) ~ (cut off|blocked)", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
                 "blocked blood supply", "blocked blood flow", "tissue damage ~ blood flow"),
     "stone": ("calcul*", "lithiasis", "nephrolith*", "cholelith*", "gallstone*", "stone*", "appendicolith*", "f(a)?ecolith*"),
     "hydronephrosis": ("hydronephros*", "hydro-?uretero-?nephros*", "hydroureter*", "swollen kidney*", "kidney* ~ swollen", "kidney* ~ stretched",
@@ -82,7 +82,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                      "(moved|shifted) out of (place|position|line)"),
     "perforation": ("perforat*", "hole in the (bowel|gut|intestine*|stomach|colon|wall of the bowel)",
                     "(bowel|gut|intestine*|appendix) ~ (burst|ruptured)"),
-    "lymphadenopathy": ("lymphadenopath*", "enlarged lymph (nodes?|glands?)", "lymph (nodes?|glands?) ~~ (enlarged|swollen)",
+    "lymphadenopathy": ("lymphadenopath*", "enlarged lymph (nodes?|glands?)", "lymph (nodes?|glands?) ~~ (enlarged|swollen|bigger|larger)",
                         "swollen lymph (nodes?|glands?)", "(enlarged|swollen|prominent) ~ lymph (nodes?|glands?)", "enlarged glands", "swollen glands", "adenopath*",
                         "prominent (lymph )?(nodes?|glands?)",
                         "glands? (that|which) (fight|help fight|help the body fight) infection ~~ (enlarged|swollen|bigger)",
@@ -95,7 +95,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                      "(low|reduced|decreased) bone (density|mineral*)", "bone (density|mineral*) ~ (low|reduced|decreased)"),
     "cirrhosis": ("cirrho*", "scarred liver", "liver scarring"),
     "aneurysm": ("aneurysm*", "aaa", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
-    "embolism": ("embol*", "PE", "blood clot*", "clot*", "thromb*", "dvt", "non-?compressible", "incompressible"),
+    "embolism": ("embol(?!i[sz]ation)*", "PE", "blood clot*", "clot*", "thromb*", "dvt", "non-?compressible", "incompressible"),
     "edema": ("oedema*", "edema*", "bone bruis*", "bones? ~ bruis*", "bruis* ~ (thigh|shin|knee|arm|heel|ankle|wrist|hip) bone*",
               "(blood vessels|vessels) ~~ (full|fuller|engorged|overfilled|congested)", "swelling", "swollen", "fluid build-?up", "congest*", "puff*",
               "water retention", "waterlogged", "fluid (in|inside|within|filling) ~ lung*",
@@ -123,7 +123,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "(worn|thinned|thin) (joint )?cartilage", "cartilage ~~ (thinn*|worn|wear|soften*)",
                            "(smooth|joint) lining ~~ (thinn*|worn|wear|soften*)",
                            "thinning of the cartilage", "thinning of ~ cartilage", "(cartilage|chondral) (defect*|loss|wear)", "thinned cartilage", "cartilage loss"),
-    "extension": ("extraprostatic extension", "(goes|go|going|grow*|spread*|extend*|reach*) (beyond|outside) ~ (prostate|capsule|gland)", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
+    "extension": ("extraprostatic extension", "(goes|go|going|grow*|spread*|extend*|reach*) (out )?(beyond|outside|through|past) ~ (prostate|capsule|gland)", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
                   "spread (beyond|outside) ~ prostate", "extension (beyond|outside)"),
     "biopsy": ("biops*", "fna", "needle test*", "tissue sampling", "needle aspiration", "fine-needle aspiration", "fine needle aspiration", "sample of cells",
                "sample ~ (with|using|through) ~ needle", "needle ~ (take|takes|taking|remove*) ~ sample",
@@ -133,10 +133,11 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                    "prolapsed disc", "disc prolapse", "extru*",
                    "(soft )?(centre|center|core|inner (part|gel|jelly)|jelly|gel) ~ (pushed|pushing|pushes|bulg*|squeez*|squirt*|leak*) out"),
     "stenosis": ("stenos*", "stenotic", "narrow*"),
-    "calcification": ("calcifi*", "hardened(?= (gallstone|stone|calcul))", "microcalcif*", "phlebolith*", "calcium deposit*", "calcium build-?up", "calcium"),
+    "calcification": ("calcifi*", "hardened(?= (gallstone|stone|calcul))", "microcalcif*", "phlebolith*", "calcium deposit*", "calcium build-?up", "calcium",
+                      "chondrocalcinosis"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "wear", "spondylos*", "osteoarthrit*", "arthrosis", "arthroses",
                      "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
-                     "(loss|narrowing) of (the )?joint space", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
+                     "(loss|narrowing) of (the )?joint space", "compartment (joint space )?narrow*", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
                      "aging change*"),
     "appendicitis": ("appendicitis", "inflamed appendix", "appendix ~ inflamed", "infected appendix"),
     "diverticulitis": ("diverticulitis", "inflamed pouch*", "infected pouch*", "inflamed diverticul*"),
@@ -172,7 +173,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "hydrocele": ("hydrocele*", "hydrocoele*", "fluid ~ (around|surrounding|beside|next to|by) ~ (testicle*|testis|testes)",
                   "fluid ~ scrotum"),
     "effusion (joint)": ("joint effusion*", "fluid (in|inside|within|into) ~ joint", "fluid (in|inside|within|into) ~ knee",
-                         "joint fluid"),
+                         "joint fluid", "bursal effusion*", "(subacromial|subdeltoid|subacromial-subdeltoid|olecranon|prepatellar|trochanteric) ~ effusion*",
+                         "fluid (in|inside|within|into) ~ (bursa|sac of fluid)"),
     "metastasis": ("metasta*", "spread of cancer", "cancer ~ spread*", "spread* ~ cancer", "secondary deposit*",
                    "secondaries", "(cancer|tumou?r) ~ (travelled|moved) ~ (from|elsewhere)"),
     "cancer": ("cancer*", "malignan*", "carcinoma*", "hcc"),
@@ -200,7 +202,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     # The fluid around a baby is measured in every pregnancy scan; it is no pocket (cyst) of its own.
     "amniotic fluid": ("amniotic fluid*", "liquor (volume)?", "deepest (vertical )?pocket*( of fluid)?",
                        "fluid (around|surrounding) (the|your) baby"),
-    "placenta praevia": ("placenta (praevia|previa)", "praevia", "previa", "low-lying placenta", "placenta ~ low-lying",
+    "placenta praevia": ("placenta (praevia|previa)", "praevia", "previa", "low-lying placenta", "placenta ~ low-lying", "placenta ~~ (is )?(lying|lies|sits|sitting) (too )?low", "low-lying(?! (conus|cord|spinal))",
                          "(covering|covers|cover|blocking|blocks|block|over|across) ~ (opening|neck) of ~ (womb|cervix|uterus)",
                          "(covering|covers|cover|blocking|blocks|block|over|across) the (cervix|internal os|os)"),
     "air-fluid level": ("air-fluid level*", "air fluid level*", "gas-fluid level*", "fluid level*",
@@ -208,6 +210,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     # Gas where it belongs (the colon) says a blockage is not complete; gas outside the bowel is free air.
     "bowel gas": ("(colonic|rectal|large bowel|bowel) gas", "gas (is )?(present )?(in|within|inside) (the |your )?"
                   "(colon|rectum|large bowel|large intestine|bowel|back passage)"),
+    "heterotopic ossification": ("heterotopic ossification", "heterotopic bone", "(bits|pieces) of extra bone", "extra bone ~ (formed|forming|grown|growing)",
+                                 "bone (has )?form(ed|ing) in the (soft tissues?|muscles?)"),
     "spur": ("spur*", "osteophyt*", "enthesophyt*", "bony (growth*|outgrowth*|lip*|projection*)",
              "bone spur*"),
     "vascular invasion": ("tumou?r in (the )?(portal )?(veins?|vessels?)", "(tumou?r|vascular|venous|portal vein) invasion",
@@ -555,7 +559,8 @@ ABSENCE_FORMS: dict[str, tuple[str, ...]] = {
                  r"cortical|pelvis|sternum|patella|metacarpals?|metatarsals?|phalang\w*|carpals?|scaphoid)\W+"
                  r"(?:[\w']+\W+){0,3}?intact",),
     # "patent" says no clot only of a vessel ("ostiomeatal units patent" is about drainage).
-    "embolism": (r"(?:veins?|arter(?:y|ies)|vessels?|vasculature|aorta|grafts?|stents?|sinuses? venous|venous sinus\w*)"
+    "embolism": (r"(?:veins?|arter(?:y|ies)|vessels?|vasculature|aorta|grafts?|stents?|sinuses? venous|venous sinus\w*|"
+                 r"\b(?:C?FV|SFV|CFA|SFA|GSV|SSV|IJV|PV|SVC|IVC)s?)"
                  r"\W+(?:[\w']+\W+){0,4}?patent", r"patent (?:\w+ ){0,2}(?:veins?|arter(?:y|ies)|vessels?)",
                  "compressible", r"(?:squash|squeez|press|compress)\w* (?:flat|closed|normally|fully|completely)",
                  r"(?:veins?|arter(?:y|ies)|vessels?)\W+(?:[\w'()]+\W+){0,10}?(?:open|unblocked|clear of clots?|clear)\b"),

@@ -92,14 +92,14 @@ _RECOMMEND_RE = re.compile(
     r"follow[- ]?up|repeat (?:ct|mri|mr|imaging|scan|ultrasound|x-ray|study|chest)|advis\w+|should (?:have|be)|"
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
-    r"(?:scan|ct|mri|x-ray|ultrasound) again|in \w+ (?:weeks?|months?|years?)|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
-    r"see (?:a|your) (?:specialist|doctor)|\bseeing (?:a|an|your) (?:[\w-]+ ){0,4}?(?:specialist|doctor|surgeon|team|clinic)|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
+    r"(?:scan|ct|mri|x-ray|ultrasound) again|in (?:\w+|\d+\s*(?:[-–]|to)\s*\d+) (?:days?|weeks?|months?|years?)|(?:it is|it's) a good idea to\b|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
+    r"see (?:a|your) (?:specialist|doctor)|\bseeing (?:a|an|your) (?:[\w()-]+ ){0,6}?(?:specialist|doctor|surgeon|team|clinic)|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
     r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|put|"
     r"discuss|talk|go over|look at|match|review|refer|arrange|order|consider|weigh)|"
     r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",
     re.IGNORECASE)
 MAX_SENTENCE_CHARS = 600
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+|(?<=:)\s+(?=[A-Z])")
+_SENTENCE_RE = re.compile(r"(?<=[.!])\s+|(?<=[^\s,(]\?)\s+|\n+|(?<=:)\s+(?=[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -353,7 +353,10 @@ _CONTEXT_RE = re.compile(
     r"\b(?:come back|return|seek|call|go to|get help|contact)\b[^.;]{0,40}?\bif\b|\b(?:sometimes|often|usually) (?:this|it|that) (?:happens|is caused|is due)\b|(?<![\w?])\?(?=\s*[A-Za-z])|\bdoes(?: not|n't) (?:necessarily |always )?mean\b|\b(?:obscured|hidden|limited|covered) by (?:overlying )?(?:bowel )?gas\b|"
     r"\bbecause of (?:the |overlying )?(?:bowel )?gas\b|\b(?:for example|for instance|such as|e\.g\.)|"
     r"\b(?:a|an) (?:score of |grade of |rating of )?\d+(?:\s*(?:or|to|-)\s*\d+)? (?:means|would mean|indicates)\b|\bbecause (?:you|your (?:child|baby|doctor))\b (?:[\w'-]+ ){0,3}?(?:felt|noticed|found|reported|complained)\b|"
-    r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
+    r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|"
+    r"\bcan (?:also )?(?:be )?(?:an? )?(?:early )?(?:signs?|symptoms?|causes?) of\b|"
+    r"\b(?:is|are) (?:often|usually|commonly|sometimes|mostly|most often|typically) (?:caused|brought on|triggered) by\b|"
+    r"\b(?:which|that) is how (?:we|the doctors?|the radiologists?) (?:can )?(?:tell|know|knew|could tell)\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
 
 
@@ -364,6 +367,17 @@ _ASIDE_HEADING_RE = re.compile(
     r"questions?(?: (?:to ask|for|you (?:may|might|could) (?:want to )?ask))?(?: (?:your|the) (?:doctor|care team|nurse|gp|"
     r"dentist|specialist|surgeon))?)\s*:?\s*$", re.IGNORECASE)
 _HEADING_RE = re.compile(r"^[^.!?]{1,60}:\s*$")
+
+
+def _titles_next(sentences: list[str], index: int, found: list[lexicon.Mention]) -> bool:
+    """A short heading whose finding the next sentence names again ("Blood clots:" / "We did not
+    see any blood clots"). A heading the next sentence only describes ("Amniotic fluid:" /
+    "Normal, AFI 14 cm") names the finding itself."""
+    if not found or index + 1 >= len(sentences) or not _HEADING_RE.match(sentences[index]) \
+            or len(sentences[index].split()) > 5:
+        return False
+    following = {m.concept for m in lexicon.find_findings(sentences[index + 1])}
+    return all(any(lexicon.related(m.concept, c) for c in following) for m in found)
 
 
 def _aside_sentences(sentences: list[str]) -> set[int]:
@@ -382,11 +396,40 @@ def _aside_sentences(sentences: list[str]) -> set[int]:
 
 
 _HISTORY_RE = re.compile(r"(?:indication|clinical|history|hx|reason for|why (?:you|your))", re.IGNORECASE)
+# "the meeting of cancer specialists", "the fracture clinic": a team named by what it treats.
+_SPECIALTY_RE = re.compile(r"\b([\w-]+)\s+(?=(?:specialists?|doctors?|surgeons?|teams?|clinics?|services?|nurses?|"
+                           r"units?|cent(?:re|er)s?|experts?)\b)", re.IGNORECASE)
+# "A meningioma is a growth of the covering of the brain": a sentence that defines a word.
+_DEFINITION_RE = re.compile(r"^an? [\w-]+(?: [\w-]+)? (?:is|are)(?= (?:an?|the) )", re.IGNORECASE)
 _GENERIC_DEFINITION_RE = re.compile(r"^an? [\w-]+ (?:that|which) [^.;]*?\b(?:is like|means|would mean|usually means|shows)\b",
                                     re.IGNORECASE)
 _CONTEXT_HEADING_RE = re.compile(
     r"^(?:indications?|clinical(?: (?:history|information|indications?|details|notes?))?|history|hx|reason for (?:the )?"
     r"(?:scan|study|exam(?:ination)?|referral)|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
+
+
+_HISTORY_LABEL_RE = re.compile(
+    r"^(?:indications?|clinical(?: (?:history|information|indications?|details|notes?))?|history|hx|reason for (?:the )?"
+    r"(?:scan|study|exam(?:ination)?|referral))\s*:", re.IGNORECASE)
+
+
+def _history_sentences(text: str, sentences: list[str]) -> set[int]:
+    """Sentences that tell why the scan was done: a "History:" line to its end ("History: 82F,
+    fall. Right frontal scalp swelling."), or what follows a "History:" heading. A report
+    written as one paragraph has no line ends, so there the label covers its own sentence only."""
+    out: set[int] = set()
+    position, previous_end = 0, 0
+    lines = "\n" in text.strip()
+    for i, sentence in enumerate(sentences):
+        start = text.find(sentence, position)
+        if start < 0:
+            start = position
+        same_line = lines and i > 0 and "\n" not in text[previous_end:start] and not _HEADING_RE.match(sentence)
+        if _HISTORY_LABEL_RE.match(sentence) or (i and _CONTEXT_HEADING_RE.match(sentences[i - 1])) \
+                or (same_line and i - 1 in out):
+            out.add(i)
+        position = previous_end = start + len(sentence)
+    return out
 
 
 _LIKE_RE = re.compile(r",\s*(?:just |a bit |rather )?like\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
@@ -496,8 +539,14 @@ def _glosses_share_stance(statements: list[Statement]) -> None:
     ordered = sorted(statements, key=lambda s: (s.sentence_index, s.start))
     for first, second in zip(ordered, ordered[1:]):
         if first.sentence_index == second.sentence_index and first.end >= 0 and lexicon.related(first.concept, second.concept) \
-                and re.match(r"^\s*[—–(]\s*$", first.sentence[first.end:second.start]):
+                and _glossed_by(first.sentence[first.end:second.start]):
             second.polarity = first.polarity
+
+
+def _glossed_by(between: str) -> bool:
+    """Right after the term behind a dash or bracket, or closing its clause in brackets: "no blood
+    clots in the vessels of your lungs (pulmonary embolism)"."""
+    return bool(re.match(r"^\s*[—–(]\s*$", between) or re.match(r"^[^();,.]{0,80}\(\s*(?:[\w-]+\s+){0,2}$", between))
 
 
 def _name_lay_words_by_their_gloss(statements: list[Statement]) -> None:
@@ -510,10 +559,15 @@ def _name_lay_words_by_their_gloss(statements: list[Statement]) -> None:
             continue
         term = next((t for t in statements if t.sentence_index == s.sentence_index and t.start == s.end + bracket.end()
                      and s.sentence[t.end:].lstrip().startswith(")")), None)
-        if term is not None and not lexicon.related(term.concept, s.concept) and term.polarity == s.polarity:
-            named[(s.surface.lower(), s.concept)] = term.concept
-    for s in statements:  # later, "the start of the swelling" still means the aneurysm
-        s.concept = named.get((s.surface.lower(), s.concept), s.concept)
+        if term is not None and term.concept != s.concept and term.polarity == s.polarity:
+            named[(_singular(s.surface), s.concept)] = term.concept
+    for s in statements:  # later, "the start of the swelling" and "one new spot" still mean the term
+        s.concept = named.get((_singular(s.surface), s.concept), s.concept)
+
+
+def _singular(surface: str) -> str:
+    word = surface.lower().strip()
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def _hedge_glosses(statements: list[Statement]) -> None:
@@ -540,15 +594,22 @@ def extract(text: str) -> Extraction:
     sentences = split_sentences(text)
     result = Extraction(sentences=sentences)
     asides = _aside_sentences(sentences)
+    history_lines = _history_sentences(text or "", sentences)
     for index, sentence in enumerate(sentences):
         found = lexicon.find_findings(sentence)
         absent_words = [a for a in _absence_mentions(sentence)
                         if not any(a.start < m.end and m.start < a.end for m in found)]
         context = _context_spans(sentence) + _analogy_spans(sentence, found)
+        context += [m.span(1) for m in _SPECIALTY_RE.finditer(sentence)]
+        definition = _DEFINITION_RE.match(sentence)
+        if definition:
+            context.append((definition.end(), len(sentence)))  # "A meningioma is a growth of ...": what the word means
         if _GENERIC_DEFINITION_RE.match(sentence):
             context = [(0, len(sentence))]  # "A spot that lights up means active inflammation": no finding of this patient
-        if index and _CONTEXT_HEADING_RE.match(sentences[index - 1]):
-            context = [(0, len(sentence))]  # "Indication:" on its own, then the reason for the scan
+        if index in history_lines:
+            context = [(0, len(sentence))]  # "History: 82F, fall. Scalp swelling.": the reason for the scan
+        if _titles_next(sentences, index, found):
+            context = [(0, len(sentence))]  # "Blood clots:" titles what follows; the sentence says whether there are any
         if index in asides:
             context = [(0, len(sentence))]  # a glossary entry or a question to ask names no finding of the patient
         found = [m for m in found if not any(a <= m.start < b for a, b in context)]
@@ -600,7 +661,7 @@ def extract(text: str) -> Extraction:
         for key, pattern in _TEMPORAL_RE:
             if pattern.search(stated) and (has_cue or key not in _NEEDS_CUE or _COMPARATIVE_RE.search(stated)):
                 result.temporal.add(key)
-        if _RECOMMEND_RE.search(sentence):
+        if _RECOMMEND_RE.search(sentence) and index not in history_lines:  # "History: routine follow-up"
             result.recommendations.append(sentence)
     _hedge_glosses(result.statements)
     result.statements = _without_places(result.statements)

@@ -460,6 +460,43 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # the report settles its own hedge; a hedged rewrite keeps it
     ("Liver hypoattenuation suggestive of hepatic steatosis. IMPRESSION: Hepatic steatosis.",
      "Your liver looks like it has fat build-up."),
+    # a "History:" line is history to its end, "follow-up" in it included; "? PE" is one query
+    ("CT HEAD\nHistory: 82F, fall. Right frontal scalp swelling.\nFindings:\nNo intracranial haemorrhage.",
+     "There is no bleeding inside your head."),
+    ("XR PELVIS\nHistory: s/p left THR 2019, routine follow-up.\nFindings:\nLeft hip replacement well seated.",
+     "Your left hip replacement is sitting firmly in place."),
+    ("CTPA\nIndication: SOB, ? PE.\nFindings:\nNo pulmonary embolus.", "We did not see any blood clots in your lungs."),
+    # a heading the next sentence names again; a bracketed term closing a denial shares it
+    ("No pulmonary embolus.", "- Blood clots: We did not see any blood clots in the blood vessels of your lungs "
+     "(pulmonary embolism)."),
+    # a lay word glossed by a related term is that term, singular or plural
+    ("Multiple T2 lesions. Two new T2 lesions since prior. No new infratentorial lesions.",
+     "Your MRI shows two new MS spots since your last scan. As before, there are several bright spots (lesions). There "
+     "are no new spots in the lower brain."),
+    # general statements, definitions and specialists name no finding of this patient
+    ("Left peripheral zone lesion with early enhancement. PI-RADS 4.",
+     "There is a spot on the left of the prostate that takes up the dye early, which can be a sign of cancer. It is "
+     "scored PI-RADS 4. Your case will be discussed at the meeting of cancer specialists."),
+    ("Enlarged hyperaemic left epididymis, consistent with epididymitis.",
+     "The left epididymis is swollen with extra blood flow (epididymitis). Epididymitis is often caused by an infection."),
+    ("Popliteal vein non-compressible.", "The vein behind the knee couldn't be squashed flat by the probe, which is how we "
+     "can tell it's blocked with a clot."),
+    ("9 mm right tentorial meningioma.", "There is a 9 mm meningioma on the right. A meningioma is a growth of the "
+     "covering of the brain."),
+    # a lay word in the organ of a related report finding is that finding
+    ("Lungs clear; no pulmonary nodules. Enlarging 1.4 cm liver lesion.",
+     "The lesion in your liver has grown to 1.4 cm, and this spot in your liver will be looked at again. Your lungs are "
+     "clear, with no spots."),
+    # vessel abbreviations, dead tissue, bursal fluid, a specialist with a gloss, referral in days
+    ("Left popliteal DVT. Right CFV: patent.", "There is a clot behind the left knee. The vein in your right groin is open."),
+    ("Right lower lobe PE. No pulmonary infarct.", "There are clots in the right lower lung. There is no dead area of "
+     "lung tissue."),
+    ("Small subacromial-subdeltoid bursal effusion.", "There is a small amount of fluid in the sac (bursa) above the shoulder."),
+    ("Complete ACL tear. Orthopaedic referral advised.", "The ACL is completely torn. We'd suggest seeing an orthopaedic "
+     "(bone and joint) specialist."),
+    ("Scaphoid intact. Recommend repeat scaphoid views in 10-14 days if snuffbox tenderness.",
+     "The scaphoid is not broken. If you are tender at the base of the thumb, it's a good idea to have more X-ray pictures "
+     "of the scaphoid in 10-14 days."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
@@ -529,6 +566,16 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
      "There is a clot in a calf vein, extending into the popliteal vein behind the knee.", "negation"),
     ("Placenta posterior, clear of the internal os. Amniotic fluid normal.",
      "The placenta is at the back of the womb. The fluid around the baby is normal. The view was clear.", "omission"),
+    # enlarged nodes in lay words, bone forming in soft tissue, a placenta told as lying low
+    ("No pulmonary embolus. Small right pleural effusion.", "There are no clots. A few lymph nodes in the middle of your "
+     "chest are slightly bigger than usual. There is a little fluid by the right lung.", "addition"),
+    ("Left total hip arthroplasty, well seated.", "Your left hip replacement is well seated. Some small pieces of extra "
+     "bone have formed in the soft tissues around it.", "addition"),
+    ("Placenta posterior, not low-lying.", "The placenta is attached to the back wall of the womb and is lying low.",
+     "negation"),
+    # a history label covers its line, not the findings of a report written as one paragraph
+    ("CT maxillofacial. History: assault. Findings: Minimally displaced fracture of the right zygomatic arch.",
+     "The scan shows nothing broken.", "negation"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
