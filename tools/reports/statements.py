@@ -370,14 +370,14 @@ _HEADING_RE = re.compile(r"^[^.!?]{1,60}:\s*$")
 
 
 def _titles_next(sentences: list[str], index: int, found: list[lexicon.Mention]) -> bool:
-    """A short heading whose finding the next sentence names again ("Blood clots:" / "We did not
-    see any blood clots"). A heading the next sentence only describes ("Amniotic fluid:" /
-    "Normal, AFI 14 cm") names the finding itself."""
+    """A short heading followed by a sentence that names a finding ("Blood clots:" / "We did not
+    see any blood clots"; "Right swelling:" / "There is fluid above the right kneecap"). A
+    heading the next sentence only describes ("Amniotic fluid:" / "Normal, AFI 14 cm") names the
+    finding itself."""
     if not found or index + 1 >= len(sentences) or not _HEADING_RE.match(sentences[index]) \
             or len(sentences[index].split()) > 5:
         return False
-    following = {m.concept for m in lexicon.find_findings(sentences[index + 1])}
-    return all(any(lexicon.related(m.concept, c) for c in following) for m in found)
+    return bool(lexicon.find_findings(sentences[index + 1]))
 
 
 def _aside_sentences(sentences: list[str]) -> set[int]:
@@ -567,6 +567,8 @@ def _name_lay_words_by_their_gloss(statements: list[Statement]) -> None:
 
 def _singular(surface: str) -> str:
     word = surface.lower().strip()
+    if re.search(r"(?:ch|sh|ss|x)es$", word):
+        return word[:-2]
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 

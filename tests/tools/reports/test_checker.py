@@ -497,6 +497,17 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     ("Scaphoid intact. Recommend repeat scaphoid views in 10-14 days if snuffbox tenderness.",
      "The scaphoid is not broken. If you are tender at the base of the thumb, it's a good idea to have more X-ray pictures "
      "of the scaphoid in 10-14 days."),
+    # fluid in a knee or a bursa is a joint effusion; "patches (lesions)" names each later patch
+    ("Right knee: moderate osteoarthritis. Small right knee effusion.",
+     "Your right knee has moderate wear and tear. There is a small amount of fluid in the pouch above the right kneecap."),
+    ("Moderate fluid in the subacromial-subdeltoid bursa.", "There is a moderate amount of fluid in the cushion-like "
+     "sac above the shoulder."),
+    ("Multiple T2 lesions. Two new T2 lesions since 09/2023, one of 5 mm in the right centrum semiovale.",
+     "These are the MS patches (lesions) we already knew "
+     "about. There are two new patches since September: one 5 mm patch on the right side."),
+    # a stone impacted in the gallbladder neck is no impacted tooth
+    ("Gallbladder distended with multiple calculi, one impacted in the gallbladder neck.",
+     "Your gallbladder is stretched and full of gallstones, and one is wedged in its neck."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
