@@ -403,14 +403,13 @@ _SPECIALTY_RE = re.compile(r"\b([\w-]+)\s+(?=(?:specialists?|doctors?|surgeons?|
 _DEFINITION_RE = re.compile(r"^an? [\w-]+(?: [\w-]+)? (?:is|are)(?= (?:an?|the) )", re.IGNORECASE)
 _GENERIC_DEFINITION_RE = re.compile(r"^an? [\w-]+ (?:that|which) [^.;]*?\b(?:is like|means|would mean|usually means|shows)\b",
                                     re.IGNORECASE)
-_CONTEXT_HEADING_RE = re.compile(
-    r"^(?:indications?|clinical(?: (?:history|information|indications?|details|notes?))?|history|hx|reason for (?:the )?"
-    r"(?:scan|study|exam(?:ination)?|referral)|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
+# The labels a report puts before the reason for the scan.
+_HISTORY_LABELS = (r"indications?|clinical(?: (?:history|information|indications?|details|notes?))?|history|hx|"
+                   r"reason for (?:the )?(?:scan|study|exam(?:ination)?|referral)")
+_CONTEXT_HEADING_RE = re.compile(r"^(?:" + _HISTORY_LABELS + "|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
 
 
-_HISTORY_LABEL_RE = re.compile(
-    r"^(?:indications?|clinical(?: (?:history|information|indications?|details|notes?))?|history|hx|reason for (?:the )?"
-    r"(?:scan|study|exam(?:ination)?|referral))\s*:", re.IGNORECASE)
+_HISTORY_LABEL_RE = re.compile(r"^(?:" + _HISTORY_LABELS + r")\s*:", re.IGNORECASE)
 
 
 def _history_sentences(text: str, sentences: list[str]) -> set[int]:
@@ -418,17 +417,17 @@ def _history_sentences(text: str, sentences: list[str]) -> set[int]:
     fall. Right frontal scalp swelling."), or what follows a "History:" heading. A report
     written as one paragraph has no line ends, so there the label covers its own sentence only."""
     out: set[int] = set()
-    position, previous_end = 0, 0
+    position = 0  # where the previous sentence ended
     lines = "\n" in text.strip()
     for i, sentence in enumerate(sentences):
         start = text.find(sentence, position)
         if start < 0:
             start = position
-        same_line = lines and i > 0 and "\n" not in text[previous_end:start] and not _HEADING_RE.match(sentence)
+        same_line = lines and i > 0 and "\n" not in text[position:start] and not _HEADING_RE.match(sentence)
         if _HISTORY_LABEL_RE.match(sentence) or (i and _CONTEXT_HEADING_RE.match(sentences[i - 1])) \
                 or (same_line and i - 1 in out):
             out.add(i)
-        position = previous_end = start + len(sentence)
+        position = start + len(sentence)
     return out
 
 
