@@ -134,7 +134,8 @@ def _glosses(rew: Extraction, matched: set[str]) -> set[str]:
 
 # "These results fit with pyloric stenosis. This is when the muscle ... blocks milk from leaving
 # the stomach": a sentence opening like this explains the finding of the one before.
-_DEFINING_OPENER_RE = re.compile(r"(?:this|that|it) (?:is|means) (?:when|where|a condition|a kind|a type|what happens)\b",
+_DEFINING_OPENER_RE = re.compile(r"(?:this|that|it) (?:is|means) (?:when|where|a condition|a kind|a type|what happens)\b|"
+                                 r"(?:this|that|it)(?:'s| is) (?:a |an )?(?:common |usual |typical |early )?signs? of\b",
                                  re.IGNORECASE)
 
 
@@ -191,10 +192,16 @@ def _lay_descriptions(orig: Extraction, rew: Extraction, added: set[str], matche
     liver", "a clot") is still an addition."""
     o_anatomy = frozenset().union(*orig.sentence_anatomy)
     beside = {s.sentence_index for s in rew.statements if s.concept in matched}
+
+    def named_back(s: Statement) -> bool:
+        """"The kidney is a bit swollen. The swelling is mild.": the word opens the next sentence."""
+        opener = re.match(r"\s*(?:the|this|that)\s+", s.sentence, re.IGNORECASE)
+        return bool(opener) and opener.end() == s.start and s.sentence_index - 1 in beside and not s.anatomy
     out = set()
     for concept in added:
         own = [s for s in rew.statements if s.concept == concept]
-        if own and all(_describing(s.surface) and (s.anatomy & o_anatomy or s.sentence_index in beside) for s in own):
+        if own and all(_describing(s.surface) and (s.anatomy & o_anatomy or s.sentence_index in beside or named_back(s))
+                       for s in own):
             out.add(concept)
     return out
 
@@ -224,8 +231,11 @@ def _spare_denials(orig: Extraction, rew: Extraction) -> Counter:
 
 def _denied_as_related(concept: str, skip: set[str], orig: Extraction, rew: Extraction) -> bool:
     """Whether the rewrite denies a related finding the report itself never denies: that denial
-    restates this one ("no filling defect" -> "nothing is blocking the drainage system")."""
-    denied_by_report = {s.concept for s in orig.statements if s.polarity == "absent"}
+    restates this one ("no filling defect" -> "nothing is blocking the drainage system"). An
+    umbrella sign goes with its conclusion even when the report denies both ("No filling defect.
+    No pulmonary embolism." -> "there is no clot")."""
+    denied_by_report = set() if concept in lexicon.GENERIC else {
+        s.concept for s in orig.statements if s.polarity == "absent"}
     return any(r.polarity == "absent" and r.concept not in skip and r.concept not in denied_by_report
                and lexicon.related(r.concept, concept) for r in rew.statements)
 
@@ -246,6 +256,23 @@ def _sign_of_kept_denial(concept: str, sources: list[Statement], orig: Extractio
         if any(r.polarity == "absent" and r.concept in pairs.get(c, set()) for c in concluded for r in rew.statements):
             return True
     return False
+
+
+_POINTING_BACK_OPENER_RE = re.compile(r"^(?:it|they|these|this|those|both|the same)\b", re.IGNORECASE)
+
+
+def _told_on(ex: Extraction, region: set[int]) -> set[int]:
+    """The sentence after each one in the region, and the run of sentences after that which
+    open by pointing back ("small pouches in its wall. These pouches are common. They are not
+    inflamed."): they go on telling about the same finding."""
+    out = set()
+    for i in region:
+        j = i + 1
+        out.add(j)
+        while j + 1 < len(ex.sentences) and _POINTING_BACK_OPENER_RE.match(ex.sentences[j + 1].strip()):
+            j += 1
+            out.add(j)
+    return out
 
 
 def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
@@ -274,7 +301,7 @@ def _denied_in_other_words(orig: Extraction, rew: Extraction, omitted: set[str],
         siblings = {s.concept for s in orig.statements if s.sentence_index in where and s.concept != c}
         partners = set().union(*(pairs.get(k, set()) for k in siblings)) if siblings else set()
         region = {s.sentence_index for s in rew.statements if s.concept in partners}
-        region |= {i + 1 for i in region} | _same_place(orig, rew, where) | _naming_same(orig, rew, where)
+        region |= _told_on(rew, region) | _same_place(orig, rew, where) | _naming_same(orig, rew, where)
         spare = next((i for i in sorted(region) if budget[i] > 0), None)
         if spare is not None:
             budget[spare] -= 1
@@ -451,6 +478,21 @@ def _share_stem(a_words: set[str], b_words: set[str]) -> bool:
     return any(a.startswith(b) or b.startswith(a) for a in a_words for b in b_words)
 
 
+def _slash_alternatives(orig: Extraction, omitted: set[str]) -> set[str]:
+    """Dropped concepts the report only names as one of two words for one thing, joined by a
+    slash ("scalp swelling/haematoma"), whose other word the rewrite keeps."""
+    out = set()
+    for c in omitted:
+        own = [s for s in orig.statements if s.concept == c]
+        def joined(s: Statement) -> bool:
+            return any(o.sentence_index == s.sentence_index and o.concept not in omitted and (
+                re.fullmatch(r"\s*/\s*", s.sentence[o.end:s.start]) or re.fullmatch(r"\s*/\s*", s.sentence[s.end:o.start]))
+                for o in orig.statements if o is not s and o.start >= 0 and s.start >= 0)
+        if own and all(joined(s) for s in own):
+            out.add(c)
+    return out
+
+
 def _named_in_parts(concept: str, rew: Extraction) -> bool:
     """A "thyroid nodule" told as "a nodule" in a rewrite about the thyroid."""
     organ, _, finding = concept.rpartition(" ")
@@ -542,6 +584,7 @@ def _pair_concepts(orig: Extraction, rew: Extraction, use_embeddings: bool) -> t
     matched_rewrite = set().union(*pairs.values()) if pairs else set()
     omitted = o_concepts - set(pairs) - covered
     omitted = {c for c in omitted if not _named_in_parts(c, rew)}
+    omitted -= _slash_alternatives(orig, omitted)
     kept = o_concepts - omitted
     for c in sorted(omitted & lexicon.GENERIC):
         where = {s.sentence_index for s in orig.statements if s.concept == c}
@@ -967,6 +1010,9 @@ def _lost_comparisons(original: set[str], rewrite: set[str]) -> set[str]:
     return {c for c in lost if not any(c in group and group & rewrite for group in _SAME_DIRECTION)}
 
 
+_CONTRALATERAL_RE = re.compile(r"\b(?:contra-?lateral|opposite side|other side)\b", re.IGNORECASE)
+
+
 def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool = True) -> list[Flag]:
     """All fidelity flags (everything except readability) between two extractions."""
     flags: list[Flag] = []
@@ -988,6 +1034,8 @@ def check_extractions(orig: Extraction, rew: Extraction, *, use_embeddings: bool
     # Only "left"/"right" themselves count here: "the areas on either side of the gland" names
     # paired anatomy, not a side the report left out.
     new_sides = _named_single_sides(rew) - orig.all_sides
+    if _CONTRALATERAL_RE.search(" ".join(orig.sentences)):
+        new_sides = frozenset()  # "contralateral CFV" names the other side without saying which
     if new_sides and not any(f.type == "laterality" for f in flags):
         flags.append(Flag(type="laterality",
                           detail=f"The rewrite mentions the {_describe_sides(new_sides)} side, which the original never does."))

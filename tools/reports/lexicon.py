@@ -34,7 +34,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                       "chest infection*", "lung infection*", "infection*", "infected area*"),
     "atelectasis": ("atelecta*", "partly collapsed", "partially collapsed", "partial collapse",
                     "deflated", "not fully inflated", "not fully expanded", "collapse of part",
-                    "lung* ~ squash*", "squash* ~ lung*", "lung* ~ (slightly|a little|a bit|partly) collapsed",
+                    "lung* ~~ squash*", "squash* ~ lung*", "lung* ~ (slightly|a little|a bit|partly) collapsed",
                     "lung* ~ not (fully|properly) (inflated|expanded|open*)"),
     "cardiomegaly": ("cardiomegaly", "(enlarged|large|big|bigger|larger|swollen|dilated) heart",
                      "heart ~ (enlarged|enlargement|larger|bigger|dilated|swollen|big than|large than)",
@@ -58,10 +58,12 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                  "(compression|wedge) (fractur*|deformit*)", "wedg* (deformit*|vertebra*)"),
     "haemorrhage": ("haemorrhag*", "hemorrhag*", "bleed*", "bled", "blood (in|inside|on|around|over|within) ~ brain", "hematoma*", "haematoma*",
                     "collection of blood", "pool* of blood", "bruis*"),
-    "infarct": ("infarct*", "dead (area|part|patch|region)s? of ~ tissue", "(area|patch)e?s? of dead ~ tissue", "(cut off|blocked|stopped) (its|their|the) blood", "blood (supply|flow) ~ (cut off|blocked)", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
+    "infarct": ("infarct*", "scar* (of|from|left by) ~ (stroke*|infarct*)", "dead (area|part|patch|region)s? of ~ tissue", "(area|patch)e?s? of dead ~ tissue", "(cut off|blocked|stopped) (its|their|the) blood", "blood (supply|flow) ~ (cut off|blocked)", "damage* ~ (losing|loss of|lack of|lost|cut off) ~ blood supply", "stroke*", "area* of damage ~ blood supply", "lack of blood supply",
                 "blocked blood supply", "blocked blood flow", "tissue damage ~ blood flow"),
     "stone": ("calcul*", "lithiasis", "nephrolith*", "cholelith*", "gallstone*", "stone*", "appendicolith*", "f(a)?ecolith*"),
-    "hydronephrosis": ("hydronephros*", "hydro-?uretero-?nephros*", "hydroureter*", "swollen kidney*", "kidney* ~ swollen", "kidney* ~ stretched",
+    "hydronephrosis": ("hydronephros*", "hydro-?uretero-?nephros*", "hydroureter*", "swollen kidney*", "kidney* ~ swollen",
+                       "kidney* and (its|the|their) (tube|tubes|ureter|ureters|drainage tube|drainage tubes) ~ swollen",
+                       "(swelling|swollen) ~~ kidney* (from|due to|because of|caused by) ~ (blocked|backed-up|trapped) urine", "kidney* ~ stretched",
                        "kidney* ~ swelling", "swelling of the kidney*", "kidney* ~ backed up",
                        "urine ~ backed up", "urine ~ back up", "dilated collecting system",
                        "(swollen|stretched|dilated|distended|waterlogged) kidney*", "kidney* ~ (dilated|distended|full of urine)",
@@ -91,9 +93,9 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "steatosis": ("steatos*", "steatotic", "fatty liver", "fatty infiltration", "fat ~ liver", "fat build-?up", "(and|is|looks|appears|seems) (a bit |slightly |mildly )?fatty(?! (areas?|tissue|parts?))",
                   "liver ~ (extra|too much|excess) fat",
                   "fatty (change*|infiltrat*)"),
-    "osteoporosis": ("osteopor*", "osteopen*", "thin* bones", "bones ~ thin*", "bones? (around|near|of|in) ~~ thinn*", "weak* bones", "brittle bones",
+    "osteoporosis": ("osteopor*", "osteopen*", "thin* bones(?! (separating|between|that separate|which separate|around the))", "bones ~ thin*", "bones? (around|near|of|in) ~~ thinn*", "weak* bones", "brittle bones",
                      "(low|reduced|decreased) bone (density|mineral*)", "bone (density|mineral*) ~ (low|reduced|decreased)"),
-    "cirrhosis": ("cirrho*", "scarred liver", "liver scarring"),
+    "cirrhosis": ("cirrho*", "scarred liver", "liver scarring", "liver ~ (scarring|scarred)", "scarring ~ (of|in) ~ liver"),
     "aneurysm": ("aneurysm*", "aaa", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
     "embolism": ("embol(?!i[sz]ation)*", "PE", "blood clot*", "clot*", "thromb*", "dvt", "non-?compressible", "incompressible"),
     "edema": ("oedema*", "edema*", "bone bruis*", "bones? ~ bruis*", "bruis* ~ (thigh|shin|knee|arm|heel|ankle|wrist|hip) bone*",
@@ -122,7 +124,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "bursitis": ("bursitis", "inflamed bursa", "bursa ~ inflamed", "inflammation of the bursa"),
     "cartilage thinning": ("chondral thinning", "chondral loss", "chondromalacia", "(worn|thinned|thin) (joint )?cartilage", "cartilage ~~ (thinn*|worn|wear|soften*)",
                            "(smooth|joint) lining ~~ (thinn*|worn|wear|soften*)",
-                           "thinning of the cartilage", "thinning of ~ cartilage", "(cartilage|chondral) (defect*|loss|wear)", "thinned cartilage", "cartilage loss"),
+                           "thinning of the cartilage", "thinning of ~ cartilage", "chondral fissur*",
+                           "partial-thickness (cracking|cracks?|fissur*)", "(cartilage|chondral) (defect*|loss|wear)", "thinned cartilage", "cartilage loss"),
     "extension": ("extraprostatic extension", "(goes|go|going|grow*|spread*|extend*|reach*) (out )?(beyond|outside|through|past) ~ (prostate|capsule|gland)", "extracapsular extension", "extend* (beyond|outside) ~ (prostate|capsule)",
                   "spread (beyond|outside) ~ prostate", "extension (beyond|outside)"),
     "biopsy": ("biops*", "fna", "needle test*", "tissue sampling", "needle aspiration", "fine-needle aspiration", "fine needle aspiration", "sample of cells",
@@ -135,6 +138,10 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "stenosis": ("stenos*", "stenotic", "narrow*"),
     "calcification": ("calcifi*", "hardened(?= (gallstone|stone|calcul))", "microcalcif*", "phlebolith*", "calcium deposit*", "calcium build-?up", "calcium",
                       "chondrocalcinosis"),
+    # a child's fracture reaching the growth plate (a Salter-Harris injury) can disturb growth
+    "physeal involvement": ("physeal (involvement|extension|injury)", "(physis|physes|physeal plate|growth plates?) ~ (involved|affected|crossed|reached)",
+                            "(involv*|runs? into|running into|extend* into|reach*|cross*|go into|goes into|going into|gone into|enter*|through) ~ (physis|physes|growth plates?)"),
+    "disc desiccation": ("desiccat*", "(disc|discs) ~ (dried out|dehydrated|drier|dry)", "(disc|discs) ~ lost ~ water"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "wear", "spondylos*", "osteoarthrit*", "arthrosis", "arthroses",
                      "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
                      "(loss|narrowing) of (the )?joint space", "compartment (joint space )?narrow*", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
@@ -242,7 +249,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                              "small blood vessel ~ changes"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline",
                     "(compress*|pressing on|pushing on|squash*|press* against) ~ (optic )?chiasm",
-                    "(pressing|pushing|press*) (on|against) ~ nerves? (for|of|to) ~ (eye*|sight|vision|eyesight)",
+                    "(pressing|pushing|press*) (on|against) ~ nerves? ~ (eye*|sight|vision|eyesight)",
                     "(optic )?chiasm ~ (compress*|squash*|pressed|pushed)",
                     "(pushing|pressing|pushes|presses) (on|against) ~ (brain|cord|spinal cord|chiasm|structures|organs?|airway|windpipe|trachea|heart|bowel|bladder)",
                     "shift* ~ (brain|midline|middle|centre|center)", "(brain|midline|middle|centre|center) ~ (shift*|pushed|moved)",
@@ -419,8 +426,14 @@ def find_mentions(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> lis
     return sorted(taken, key=lambda m: m.start)
 
 
+# "That is a good spot" for a tube's tip, "the spot where the gland sits": a place, not a lesion.
+_GOOD_PLACE_RE = re.compile(r"\b(?:good|right|ideal|correct|safe|perfect|best)\s+$", re.IGNORECASE)
+
+
 def find_findings(text: str) -> list[Mention]:
-    return find_mentions(text, finding_patterns())
+    return [m for m in find_mentions(text, finding_patterns())
+            if not (m.surface.lower() == "spot" and (_GOOD_PLACE_RE.search(text[max(0, m.start - 10):m.start])
+                                                     or re.match(r"\s+where\b", text[m.end:])))]
 
 
 def find_anatomy(text: str) -> list[Mention]:
@@ -510,6 +523,8 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"consolidation", "opacity", "ground-glass", "atelectasis"}),
     frozenset({"lesion", "cyst", "hemangioma", "abscess", "metastasis"}),
     frozenset({"stone", "calcification"}),
+    frozenset({"calcification", "plaque"}),  # calcium in an artery wall is a sign of its hardening
+    frozenset({"cirrhosis", "fibrosis"}),
     frozenset({"hydronephrosis", "dilatation", "obstruction"}),
     frozenset({"cholecystitis", "gallbladder wall thickening", "thickening"}),
     frozenset({"edema", "pleural effusion", "free fluid", "ascites"}),
@@ -542,6 +557,7 @@ RELATED: tuple[frozenset[str], ...] = (
     *(frozenset({"filling defect", other}) for other in ("embolism", "lesion", "stone", "polyp", "mass", "obstruction")),
     frozenset({"granuloma", "nodule", "calcification", "fibrosis"}),
     frozenset({"spur", "degeneration"}),
+    frozenset({"disc desiccation", "degeneration"}),  # a dried-out disc is told as wear and tear
     frozenset({"air-fluid level", "sinusitis"}),
     frozenset({"air-fluid level", "obstruction", "dilatation"}),
     frozenset({"avascular necrosis", "infarct"}),
@@ -591,6 +607,12 @@ for _concept, _organ in _ENLARGEMENT_OF.items():
     ABSENCE_FORMS[_concept] = ABSENCE_FORMS.get(_concept, ()) + (
         rf"(?:{_organ})\W+(?:[\w']+\W+){{0,5}}?(?:a |of )?normal(?:[ -]sized?| in size| size)",
         rf"(?:{_organ}) size\W+(?:[\w']+\W+){{0,2}}?(?:normal|within normal limits)", rf"normal[ -]sized? (?:{_organ})")
+# "The glands in the middle of your chest look normal": lymph nodes said to look normal are not
+# enlarged. The glands on top of the kidneys or in the neck (adrenal, thyroid) are other organs.
+ABSENCE_FORMS["lymphadenopathy"] += (
+    r"(?<!adrenal )(?<!thyroid )(?<!salivary )(?<!parathyroid )(?:lymph (?:nodes?|glands?)|glands)\W+"
+    r"(?:(?!on top\b|of the neck\b)[\w']+\W+){0,12}?(?:look|looks|looked|are|were|appear|appears|appeared|seem|seems) "
+    r"(?:normal|fine|healthy)\b",)
 
 # Umbrella words a report pairs with a specific diagnosis in one sentence ("echogenic lesion,
 # likely haemangioma"); a rewrite that keeps the diagnosis has not dropped the umbrella word.

@@ -29,7 +29,10 @@ _PSEUDO = (
     r"not (?:yet )?(?:clear|known|certain|sure)(?: (?:right now|yet|at (?:this|the moment)|for now))? (?:what|exactly what|why)", r"cannot (?:yet )?tell (?:yet )?what",
     r"can't (?:yet )?tell what", r"indeterminate",
     # lay forms of a finding that contain a negating word themselves
-    r"not fully (?:inflated|expanded|open|filled with air|aerated)",
+    r"not fully (?:inflated|expanded|open(?:ed)?(?: up)?|filled with air|aerated)",
+    # what hid a structure is there: "veins not well visualised due to oedema", "could not see them because of the swelling"
+    r"not (?:well |clearly |fully |adequately )?(?:visuali[sz]ed|seen|assessed|imaged)(?: \w+)? (?:due to|because of|owing to)",
+    r"(?:could not|couldn't|can't|cannot|did not|didn't|was not able to) (?:see|assess|view)\b[^.;]{0,60}?\b(?:because of|due to)",
     r"(?:not|isn't|aren't|can't|cannot|can not|unable to) (?:draining|emptying|drain|empty)(?: (?:well|properly|freely|fully|completely|normally))?", r"non-?(?:cancerous|displaced|obstructing|obstructive|enhancing)",
     # how the study was done, not what it found ("CT without contrast shows a 4 mm nodule")
     r"(?:with and |and )?(?:without|w/o) (?:(?:the |a |any |iv |intravenous |oral )?(?:contrast|dye|gadolinium|sedation|"
@@ -99,7 +102,7 @@ _NEG_WORD = re.compile(r"\b(not|no|absent|ruled out|excluded|resolved|gone|clear
 
 _TERMINATORS = re.compile(
     r"\b(?:but|however|although|though|whereas|while|except|apart from|aside from|other than|yet|"
-    r"instead|nevertheless|still|although|which|who|whose|so that)\b|[;:!?\u2022]|\s[-\u2013\u2014]\s|"
+    r"instead|nevertheless|(?<!may )(?<!might )(?<!could )(?<!can )(?<!would )still|although|which|who|whose|so that)\b|[;:!?\u2022]|\s[-\u2013\u2014]\s|"
     r",\s+(?:and\s+|but\s+|so\s+)?(?:there|the|a|an|this|it|its|these|those|we|your|you|they|one)\b|"
     r"\b(?:and|so)\s+(?:there|the|this|it|its|these|those|we|your|you|they)\b|"
     r"\.\s", re.IGNORECASE)
@@ -174,7 +177,7 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
             continue
         if _NOUN_PHRASE_JOIN_RE.match(gap):  # one noun phrase: "no patch of infection"
             continue
-        if not _LIST_GAP_RE.match(gap) or ("," not in gap and not re.search(r"\b(or|nor|and)\b", gap)):
+        if not _LIST_GAP_RE.match(gap) or ("," not in gap and "/" not in gap and not re.search(r"\b(or|nor|and)\b", gap)):
             return (start, prev[1])
     return span
 

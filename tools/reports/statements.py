@@ -356,7 +356,12 @@ _CONTEXT_RE = re.compile(
     r"\bto (?:make sure|check|confirm|see|find out|ensure)(?: that| whether| if)?\b|"
     r"\bcan (?:also )?(?:be )?(?:an? )?(?:early )?(?:signs?|symptoms?|causes?) of\b|"
     r"\b(?:is|are) (?:often|usually|commonly|sometimes|mostly|most often|typically) (?:caused|brought on|triggered) by\b|"
-    r"\b(?:which|that) is how (?:we|the doctors?|the radiologists?) (?:can )?(?:tell|know|knew|could tell)\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
+    r"\b(?:which|that) is how (?:we|the doctors?|the radiologists?) (?:can )?(?:tell|know|knew|could tell)\b|"
+    # what tests can do and what happens to people in general: "Sometimes a break does not show
+    # on an X-ray", "An MRI can find a hidden break"; fluid the body normally has: "a trace of normal fluid"
+    r"^sometimes,? (?:an?|some|small|tiny) \b|\bcan (?:also )?(?:come from|be caused by|be seen in|happen (?:in|with|after))\b|\b(?:this|it|which|that|an?|the) (?:mri|ct|scan|test|ultrasound|x-?ray)?\s?(?:scan |test )?"
+    r"(?:can|could|will|would) (?:also )?(?:find|show|detect|pick up|spot)\b|"
+    r"\b(?:physiologic(?:al)?(?: amounts? of)?|(?:a trace|a bit|a little|a touch|a small amount) of (?:normal|physiologic(?:al)?)) (?:free )?fluid\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
 
 
@@ -406,7 +411,8 @@ _GENERIC_DEFINITION_RE = re.compile(r"^an? [\w-]+ (?:that|which) [^.;]*?\b(?:is 
 # The labels a report puts before the reason for the scan.
 _HISTORY_LABELS = (r"indications?|clinical(?: (?:history|information|indications?|details|notes?))?|history|hx|"
                    r"reason for (?:the )?(?:scan|study|exam(?:ination)?|referral)")
-_CONTEXT_HEADING_RE = re.compile(r"^(?:" + _HISTORY_LABELS + "|" + _WHY_SCAN + r")\s*:?\s*$", re.IGNORECASE)
+# A "Comparison:" heading is followed by the earlier study it names, which holds no finding.
+_CONTEXT_HEADING_RE = re.compile(r"^(?:" + _HISTORY_LABELS + "|" + _WHY_SCAN + r"|comparisons?)\s*:?\s*$", re.IGNORECASE)
 
 
 _HISTORY_LABEL_RE = re.compile(r"^(?:" + _HISTORY_LABELS + r")\s*:", re.IGNORECASE)
@@ -545,6 +551,8 @@ def _glosses_share_stance(statements: list[Statement]) -> None:
 def _glossed_by(between: str) -> bool:
     """Right after the term behind a dash or bracket, or closing its clause in brackets: "no blood
     clots in the vessels of your lungs (pulmonary embolism)"."""
+    if re.search(r"\(\s*(?:no|not|without|possibl[ey]|probabl[ey]|likely)\b", between, re.IGNORECASE):
+        return False  # "(no hydronephrosis)" says its own stance
     return bool(re.match(r"^\s*[—–(]\s*$", between) or re.match(r"^[^();,.]{0,80}\(\s*(?:[\w-]+\s+){0,2}$", between))
 
 

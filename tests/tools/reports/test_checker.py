@@ -508,6 +508,52 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     # a stone impacted in the gallbladder neck is no impacted tooth
     ("Gallbladder distended with multiple calculi, one impacted in the gallbladder neck.",
      "Your gallbladder is stretched and full of gallstones, and one is wedged in its neck."),
+    # lay forms: eyesight nerves pressed on, a squashed bit of lung, a scarred liver, a kidney and its tube
+    # swollen, swelling from blocked urine, normal-looking glands, cracked cartilage, a dried-out disc
+    ("Pituitary microadenoma. Optic chiasm not compressed.", "The small lump on the pituitary gland isn't pressing on the "
+     "nerves that carry your eyesight."),
+    ("Small right pleural effusion with adjacent compressive atelectasis.", "There is a little fluid around your right "
+     "lung. The bit of lung right next to it is slightly squashed by the fluid."),
+    ("Mild hepatic steatosis. No cirrhotic morphology.", "Your liver has a little extra fat in it. Your liver does not "
+     "show scarring."),
+    ("Mild left hydroureteronephrosis.", "The left kidney and its tube are a bit swollen."),
+    ("No hydronephrosis bilaterally.", "There is no swelling of either kidney from blocked urine (no hydronephrosis)."),
+    ("No mediastinal or hilar lymphadenopathy.", "The glands in the middle of your chest and around the lungs look normal."),
+    ("Focal partial-thickness chondral fissuring of the medial femoral condyle. No fracture.",
+     "The cartilage on the inner side of the thigh bone has a small area of partial-thickness cracking. No bone is broken."),
+    ("L4-5: Disc desiccation.", "At L4-5 the disc has dried out (wear and tear)."),
+    ("Old lacunar infarct in the left cerebellum.", "There is the scar of an old tiny stroke on the left side of the "
+     "cerebellum."),
+    ("Bibasal atelectasis.", "The bottom parts of both lungs are not fully opened up."),
+    # a calcified artery explained as a sign of hardening; a swelling named back in the next sentence
+    ("Moderate coronary artery calcification.", "There is a moderate amount of calcium in the heart's arteries. That's a "
+     "sign of some hardening of the arteries."),
+    ("Mild left hydronephrosis.", "The left kidney is a bit swollen. The swelling is mild."),
+    # how tests work, a modal that stays a hedge, normal fluid, a good place for a tube
+    ("No hip fracture. Occult fracture cannot be excluded; MRI is recommended.",
+     "We did not see a break in your hip. Sometimes a break does not show on an X-ray. Your doctors may still think there "
+     "is a break. If so, you may need an MRI scan. This can find a hidden break."),
+    ("Left varicocele. Trace physiological fluid bilaterally.", "There are swollen veins above the left testicle. There's "
+     "also a trace of normal fluid around both testicles."),
+    ("ETT tip 4.5 cm above the carina.", "The breathing tube's tip is 4.5 cm above the carina. That is a good spot."),
+    ("Nonspecific white matter hyperintensities.", "There are a few bright spots in the white matter of the brain (white "
+     "matter hyperintensities). They can come from migraines or from small blood vessel changes."),
+    # a denial told over sentences that point back; a sign denied with its denied conclusion
+    ("Sigmoid diverticulosis without evidence of diverticulitis.", "The last part of your large bowel has small pouches "
+     "in its wall. These pouches are common as people get older. They are not infected or inflamed."),
+    ("No filling defect to the subsegmental level. No evidence of pulmonary embolism.",
+     "There is no blood clot in the lungs."),
+    # two words for one thing; the other side named by the report; a comparison heading; an obscuring cause
+    ("Left frontal scalp soft tissue swelling/haematoma.", "There is a collection of blood under the skin (a haematoma) "
+     "on the left side of your scalp."),
+    ("Right calf DVT. Contralateral CFV flow phasic.", "There is a clot in your right calf. Blood flow in the main vein "
+     "at the top of the left leg looks normal."),
+    ("Comparison: AP chest 1 day prior.\nIncreased bilateral airspace opacities.", "The hazy areas in both lungs are "
+     "worse than on the X-ray taken the day before."),
+    ("Buckle fracture of the distal radius. The physis is not involved.", "There is a buckle break near the end of the "
+     "forearm bone. The break does not go into the growth plate."),
+    ("Peroneal veins not well visualized due to edema.", "We could not see the peroneal veins clearly because of the "
+     "swelling in your leg."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
@@ -587,6 +633,19 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     # a history label covers its line, not the findings of a report written as one paragraph
     ("CT maxillofacial. History: assault. Findings: Minimally displaced fracture of the right zygomatic arch.",
      "The scan shows nothing broken.", "negation"),
+    # a slash lists two denied findings; a report's other side does not cover a swapped side
+    ("No free gas or collection to suggest perforation/abscess.", "There is no sign of a burst. There is a pocket of "
+     "pus (abscess).", "negation"),
+    ("Right knee effusion.", "There is fluid in the left knee.", "laterality"),
+    # a bracket with its own "no" keeps its own stance; "normal" fluid in a named place is still that finding
+    ("Moderate right hydronephrosis.", "The right kidney is not blocked (no hydronephrosis).", "negation"),
+    ("Moderate hydrocele.", "There is no fluid around the testicle.", "negation"),
+    # thin bones named as a structure are no osteoporosis, but thin bones are
+    ("Chronic sinusitis.", "The lining of the sinuses is swollen. Your bones are thin.", "addition"),
+    ("Buckle fracture of the distal radius. The physis is not involved.", "There is a buckle break near the end of the "
+     "forearm bone. The fracture runs into the growth plate.", "negation"),
+    # a slash joins two words for one finding only when the rewrite keeps one of them
+    ("Left frontal scalp swelling/haematoma. No fracture.", "The skull bone is not broken.", "omission"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
