@@ -28,8 +28,8 @@ def test_set_is_balanced_across_modalities_and_error_types(pairs: list[dict]) ->
     assert all(len(p["errors"]) == 1 for p in errored)
     counts = Counter(p["errors"][0]["type"] for p in errored if p.get("split") == "dev")
     assert set(counts) == FIDELITY and max(counts.values()) - min(counts.values()) <= 2
-    assert {p.get("split") for p in pairs} >= {"dev", *(f"dev{i}" for i in range(3, 20)), "heldout17"}
-    heldout = [p for p in pairs if p.get("split") == "heldout17"]
+    assert {p.get("split") for p in pairs} >= {"dev", *(f"dev{i}" for i in range(3, 21)), "heldout18"}
+    heldout = [p for p in pairs if p.get("split") == "heldout18"]
     assert len(heldout) >= 60 and {p["modality"] for p in heldout} == {"CT", "MR", "CR", "US"}
     assert {p["errors"][0]["type"] for p in heldout if p["errors"]} == FIDELITY
 
