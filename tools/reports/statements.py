@@ -239,6 +239,9 @@ def extract_measurements(text: str) -> list[Measurement]:
             if token.lower() in ("a", "an") and len(values) > 1:
                 continue
             later = [u for u, upos in units if upos > pos]
+            if re.fullmatch(r"(?:19|20)\d\d", token) and later and not re.match(r"\s*(?:-\s*)?" + _UNIT, whole[pos + 4:],
+                                                                              re.IGNORECASE):
+                continue  # "from 1.4 cm in June 2023 to 1.6 cm now": a year, not the start of a range
             unit = later[0] if later else (tail_unit.group(0) if tail_unit else None)
             if unit is None:
                 continue
@@ -359,7 +362,12 @@ _CONTEXT_RE = re.compile(
     r"\b(?:which|that) is how (?:we|the doctors?|the radiologists?) (?:can )?(?:tell|know|knew|could tell)\b|"
     # what tests can do and what happens to people in general: "Sometimes a break does not show
     # on an X-ray", "An MRI can find a hidden break"; fluid the body normally has: "a trace of normal fluid"
-    r"^sometimes,? (?:an?|some|small|tiny) \b|\bcan (?:also )?(?:come from|be caused by|be seen in|happen (?:in|with|after))\b|\b(?:this|it|which|that|an?|the) (?:mri|ct|scan|test|ultrasound|x-?ray)?\s?(?:scan |test )?"
+    r"^sometimes,? (?:an?|some|small|tiny) \b|"
+    r"\b(?:dye|contrast)\b[^.;]{0,40}?\bto (?:light up|show up|highlight|make [\w ]{0,20}?show up)\b|"
+    # the symptoms that brought the patient: "You had sharp chest pain that was worse when you breathed in"
+    r"^(?:you|your (?:child|baby|son|daughter|mother|father|husband|wife))\s+(?:had|came in with|came to hospital with|"
+    r"were having|have been having|noticed|felt|complained of)\b(?=[^.]*?\b(?:pain|ache|aching|fever|cough|short of breath|"
+    r"breathless\w*|fall|fell|twist\w*|injur\w*)\b)|\bcan (?:sometimes|occasionally|rarely|often) \b|\bcan (?:also )?(?:come from|be caused by|be seen in|happen (?:in|with|after))\b|\b(?:this|it|which|that|an?|the) (?:mri|ct|scan|test|ultrasound|x-?ray)?\s?(?:scan |test )?"
     r"(?:can|could|will|would) (?:also )?(?:find|show|detect|pick up|spot)\b|"
     r"\b(?:physiologic(?:al)?(?: amounts? of)?|(?:a trace|a bit|a little|a touch|a small amount) of (?:normal|physiologic(?:al)?)) (?:free )?fluid\b|\bmakes? (?:it )?(?:[\w-]+ ){0,5}?(?:harder|more difficult|difficult|easier|hard) to (?:see|spot|detect|find)\b",
     re.IGNORECASE)
@@ -447,7 +455,7 @@ def _analogy_spans(sentence: str, found: list[lexicon.Mention]) -> list[tuple[in
     for m in _LIKE_RE.finditer(sentence):
         if any(f.start == m.end() for f in found):
             continue
-        end = re.search(r"[;]|\.(?!\d)|,\s+(?:and|but|which)\b|\bbut\b", sentence[m.end():])
+        end = re.search(r"[;]|\.(?!\d)|,\s+(?:and|but|which)\b|\bbut\b|\s[-–—]\s", sentence[m.end():])
         spans.append((m.start(), m.end() + end.start() if end else len(sentence)))
     return spans
 
@@ -598,6 +606,26 @@ def _blank(sentence: str, spans: list[tuple[int, int]]) -> str:
     return "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(sentence))
 
 
+_JOINT_REPORT_RE = re.compile(r"\b(?:knee|hip|ankle|elbow|shoulder|wrist|joint|baker'?s|menisc\w*|patell\w*|bursa\w*)\b",
+                              re.IGNORECASE)
+_CHEST_REPORT_RE = re.compile(r"\b(?:lungs?|pleura\w*|chest|thora\w*|pulmonary|heart|pericardi\w*)\b", re.IGNORECASE)
+
+
+def _bare_effusions_of_joints(text: str, statements: list[Statement]) -> None:
+    """"Small effusion and Baker's cyst" in a knee report is fluid in the knee joint: a bare
+    "effusion" belongs to the joint when the text never names the chest."""
+    if not _JOINT_REPORT_RE.search(text) or _CHEST_REPORT_RE.search(text):
+        return
+    for s in statements:
+        if s.concept == "pleural effusion" and re.fullmatch(r"effusions?", s.surface.strip(), re.IGNORECASE):
+            s.concept = "effusion (joint)"
+
+
+_CHANGE_BY_RE = re.compile(r"\b(?:grown|grew|increased|decreased|shrunk|shrank|gone (?:up|down)|risen|rose|fallen|fell|"
+                           r"got(?:ten)? (?:bigger|smaller)) by (?:about |around |roughly |nearly |almost |just |another )?",
+                           re.IGNORECASE)
+
+
 def extract(text: str) -> Extraction:
     """Statements, measurements, comparisons and recommendations of a report or its rewrite."""
     sentences = split_sentences(text)
@@ -637,6 +665,11 @@ def extract(text: str) -> Extraction:
         result.sentence_sides.append(frozenset().union(*(side for _, side in named)) if named else frozenset())
         result.sentence_anatomy.append(anatomy)
         result.sentence_measurements.append(extract_measurements(sentence))
+        # "it has grown by half a centimetre": a change worked out from two sizes the text gives
+        for change in _CHANGE_BY_RE.finditer(sentence):
+            amount = extract_measurements(sentence[change.end():change.end() + 40])
+            if amount and amount[0].dimension == "length":
+                result.context_measurements.append(amount[0])
         # the reason for the scan ("cough for 3 days", "6 weeks after surgery") measures no finding
         if context:
             kept = extract_measurements(_blank(sentence, context))
@@ -673,6 +706,7 @@ def extract(text: str) -> Extraction:
         if _RECOMMEND_RE.search(sentence) and index not in history_lines:  # "History: routine follow-up"
             result.recommendations.append(sentence)
     _hedge_glosses(result.statements)
+    _bare_effusions_of_joints(text or "", result.statements)
     result.statements = _without_places(result.statements)
     _name_lay_words_by_their_gloss(result.statements)
     _glosses_share_stance(result.statements)

@@ -552,6 +552,25 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "worse than on the X-ray taken the day before."),
     ("Buckle fracture of the distal radius. The physis is not involved.", "There is a buckle break near the end of the "
      "forearm bone. The break does not go into the growth plate."),
+    # a year before "to" starts no range; a story's durations and a worked-out change measure no finding
+    ("Slight interval growth of the nodule, now 1.6 cm (1.4 cm in 06/2023).", "The nodule has grown slightly, from "
+     "1.4 cm in June 2023 to 1.6 cm now."),
+    ("Right knee MRI. Bone bruise of the lateral femoral condyle.", "Three weeks ago you twisted your right knee playing "
+     "football. There is a bruise inside the bone at the outer end of the thigh bone."),
+    ("AAA 5.6 cm, previously 5.1 cm.", "Your aortic aneurysm is 5.6 cm. On your last scan it was 5.1 cm, so it has "
+     "grown by half a centimetre."),
+    # a bare effusion in a knee report is fluid in the joint; an analogy ends at a dash
+    ("Right knee MRI. Small effusion and Baker's cyst.", "There is a small amount of extra fluid in the knee joint and a "
+     "fluid-filled pocket behind the knee (Baker's cyst)."),
+    ("Subacromial-subdeltoid bursitis.", "The bursa - a small, flat cushion, like a water balloon with almost no water in "
+     "it - is inflamed (bursitis)."),
+    # what can happen, the symptoms that led to the scan, dye that lights vessels up, a swollen sinus lining
+    ("No pneumothorax following line insertion.", "Putting in a neck line can sometimes let air leak around a lung. That "
+     "has not happened: there is no collapsed lung."),
+    ("CTPA: no pulmonary embolism.", "You had sharp chest pain that was worse when you breathed in. The scan used dye "
+     "injected into a vein to light up the blood vessels of the lungs. There is no blood clot in the lungs."),
+    ("Mild mucosal thickening in the ethmoid air cells.", "The air spaces between the eyes have a little swelling in the "
+     "lining."),
     ("Peroneal veins not well visualized due to edema.", "We could not see the peroneal veins clearly because of the "
      "swelling in your leg."),
 ])
@@ -644,6 +663,8 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     ("Chronic sinusitis.", "The lining of the sinuses is swollen. Your bones are thin.", "addition"),
     ("Buckle fracture of the distal radius. The physis is not involved.", "There is a buckle break near the end of the "
      "forearm bone. The fracture runs into the growth plate.", "negation"),
+    # a changed follow-up time is still a changed number
+    ("Follow-up CT in 6 months.", "We will repeat the scan in 12 months.", "measurement"),
     # a slash joins two words for one finding only when the rewrite keeps one of them
     ("Left frontal scalp swelling/haematoma. No fracture.", "The skull bone is not broken.", "omission"),
 ])
