@@ -478,16 +478,20 @@ def _share_stem(a_words: set[str], b_words: set[str]) -> bool:
     return any(a.startswith(b) or b.startswith(a) for a in a_words for b in b_words)
 
 
+_SLASH_RE = re.compile(r"\s*/\s*")
+
+
 def _slash_alternatives(orig: Extraction, omitted: set[str]) -> set[str]:
     """Dropped concepts the report only names as one of two words for one thing, joined by a
     slash ("scalp swelling/haematoma"), whose other word the rewrite keeps."""
+    def joined(s: Statement) -> bool:
+        return s.start >= 0 and any(
+            o.sentence_index == s.sentence_index and o.concept not in omitted and o.start >= 0
+            and (_SLASH_RE.fullmatch(s.sentence[o.end:s.start]) or _SLASH_RE.fullmatch(s.sentence[s.end:o.start]))
+            for o in orig.statements if o is not s)
     out = set()
     for c in omitted:
         own = [s for s in orig.statements if s.concept == c]
-        def joined(s: Statement) -> bool:
-            return any(o.sentence_index == s.sentence_index and o.concept not in omitted and (
-                re.fullmatch(r"\s*/\s*", s.sentence[o.end:s.start]) or re.fullmatch(r"\s*/\s*", s.sentence[s.end:o.start]))
-                for o in orig.statements if o is not s and o.start >= 0 and s.start >= 0)
         if own and all(joined(s) for s in own):
             out.add(c)
     return out

@@ -3,8 +3,8 @@
 Why a curated lexicon: a patient-friendly rewrite replaces "pleural effusion" with "fluid
 around the lung"; a checker that only matched exact terms would call every faithful
 rewrite an omission. Each concept lists technical and lay surface forms. In a form, `~`
-allows up to three filler words ("fluid ~ lung" matches "fluid building up around the
-lung"), and a trailing `*` allows any word ending ("calcif*").
+allows up to five filler words ("fluid ~ lung" matches "fluid building up around the
+lung"), `~~` up to ten, and a trailing `*` allows any word ending ("calcif*").
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                   "fatty (change*|infiltrat*)"),
     "osteoporosis": ("osteopor*", "osteopen*", "thin* bones(?! (separating|between|that separate|which separate|around the))", "bones ~ thin*", "bones? (around|near|of|in) ~~ thinn*", "weak* bones", "brittle bones",
                      "(low|reduced|decreased) bone (density|mineral*)", "bone (density|mineral*) ~ (low|reduced|decreased)"),
-    "cirrhosis": ("cirrho*", "scarred liver", "liver scarring", "liver ~ (scarring|scarred)", "scarring ~ (of|in) ~ liver"),
+    "cirrhosis": ("cirrho*", "scarred liver", "liver ~ (scarring|scarred)", "scarring ~ (of|in) ~ liver"),
     "aneurysm": ("aneurysm*", "aaa", "bulg* ~ artery", "bulg* ~ aorta", "widen* ~ aorta", "ballooning"),
     "embolism": ("embol(?!i[sz]ation)*", "PE", "blood clot*", "clot*", "thromb*", "dvt", "non-?compressible", "incompressible"),
     "edema": ("oedema*", "edema*", "bone bruis*", "bones? ~ bruis*", "bruis* (inside|in|within|of) (the |a )?bones?", "bruis* ~ (thigh|shin|knee|arm|heel|ankle|wrist|hip) bone*",

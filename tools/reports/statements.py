@@ -413,7 +413,7 @@ _HISTORY_RE = re.compile(r"(?:indication|clinical|history|hx|reason for|why (?:y
 _SPECIALTY_RE = re.compile(r"\b([\w-]+)\s+(?=(?:specialists?|doctors?|surgeons?|teams?|clinics?|services?|nurses?|"
                            r"units?|cent(?:re|er)s?|experts?)\b)", re.IGNORECASE)
 # "A meningioma is a growth of the covering of the brain": a sentence that defines a word.
-_DEFINITION_RE = re.compile(r"^an? [\w-]+(?: [\w-]+)? (?:is|are)(?= (?:an?|the) )", re.IGNORECASE)
+_WORD_DEFINITION_RE = re.compile(r"^an? [\w-]+(?: [\w-]+)? (?:is|are)(?= (?:an?|the) )", re.IGNORECASE)
 _GENERIC_DEFINITION_RE = re.compile(r"^an? [\w-]+ (?:that|which) [^.;]*?\b(?:is like|means|would mean|usually means|shows)\b",
                                     re.IGNORECASE)
 # The labels a report puts before the reason for the scan.
@@ -638,7 +638,7 @@ def extract(text: str) -> Extraction:
                         if not any(a.start < m.end and m.start < a.end for m in found)]
         context = _context_spans(sentence) + _analogy_spans(sentence, found)
         context += [m.span(1) for m in _SPECIALTY_RE.finditer(sentence)]
-        definition = _DEFINITION_RE.match(sentence)
+        definition = _WORD_DEFINITION_RE.match(sentence)
         if definition:
             context.append((definition.end(), len(sentence)))  # "A meningioma is a growth of ...": what the word means
         if _GENERIC_DEFINITION_RE.match(sentence):
