@@ -24,7 +24,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                          "fluid ~ chest",
                          "fluid ~ lining of the lung*", f"fluid collection* ~ {_BESIDE} ~ lung*", f"water ~ {_BESIDE} ~ lung*",
                          "pleural fluid"),
-    "pericardial effusion": ("pericardial effusion*", "heart ~~ fluid (around|surrounding) it", "fluid ~ heart", "fluid ~ sac ~ heart"),
+    "pericardial effusion": ("pericardial effusion*", "heart ~~ fluid (around|surrounding) it", f"fluid ~ {_BESIDE} ~ heart", "fluid ~ sac ~ heart"),
     "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are|hasn't|isn't|wasn't|haven't|aren't)"
                      " (not\\s+)?(been\\s+)?collapsed", "collapse of (a|the|your|one) lung", "lung collapse",
                      "air (around|outside|surrounding) ~ lung*", "air leak*", "air ~ (leak*|escap*) ~ lung*", "air between ~ chest wall",
@@ -44,7 +44,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                      "heart size ~ (increased|enlarged|above normal|upper limit* of normal)", "heart ~ upper limit*"),
     "nodule": ("nodul*", "small spots?", "spots?", "small lumps?", "lumps?", "small round*", "round shadow*"),
     "mass": ("mass", "masses", "a growth", "large lumps?", "tumou?r*", "neoplas*"),
-    "lesion": ("lesion*", "focus", "abnormal area*", "abnormal spot*", "abnormal patch*",
+    "lesion": ("lesion*", "focus", "abnormal area*", "abnormal spot*", "abnormal patch*", "dark (area|areas|patch|patches)", "lucenc*", "radiolucenc*",
                "(area|spot|patch) ~ (looks|appears|shows up) (bright|dark|darker|brighter|different)"),
     # Something that blocks contrast inside a vessel or duct: a clot, a stone, a growth.
     "filling defect": ("filling defect*",),
@@ -113,7 +113,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "aspiration": ("aspiration", "aspirated", "breathed in", "inhaled (food|fluid|stomach|material|contents)",
                    "inhaled stomach contents", "breathed into the lung*"),
     "atrophy": ("atroph*", "(fluid )?spaces ~~ roomier", "(muscle|muscles) ~~ (shrink*|fat in it)", "(started|begun|beginning) to shrink", "(muscle|muscles) ~~ (thinner|smaller|shrunk*|wasted|weaker) and (a bit |slightly |mildly |more )?fatty", "shrink* of (the )?brain", "muscle wasting", "(muscle|muscles) ~~ (shrunk*|smaller than|wasted|wasting|thinner|thinned|lost ~ bulk)", "volume loss", "loss of ~ volume", "brain ~ shrunk", "shrinkage", "brain ~ shrinking",
-                "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken"),
+                "brain ~ (shrunken|smaller than|lost ~ volume|thinning)", "shrunken",
+                "shrink* ~~ (with|of) (age|ageing|aging|getting older)", "(hippocamp*|memory cent*) ~~ (shrunk*|shrink*|smaller|thinner)"),
     "heart strain": ("heart strain", "heart ~ strain", "ventricular strain", "strain on ~ heart", "heart ~ under strain",
                      "strain* (on )?(your |the )?heart",
                      "heart ~ strained"),
@@ -142,6 +143,10 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "physeal involvement": ("physeal (involvement|extension|injury)", "(physis|physes|physeal plate|growth plates?) ~ (involved|affected|crossed|reached)",
                             "(involv*|runs? into|running into|extend* into|reach*|cross*|go into|goes into|going into|gone into|enter*|through) ~ (physis|physes|growth plates?)"),
     "disc desiccation": ("desiccat*", "(disc|discs) ~ (dried out|dehydrated|drier|dry)", "(disc|discs) ~ lost ~ water"),
+    # one vertebra slipped on the one below: anterolisthesis forwards, retrolisthesis backwards
+    "spondylolisthesis": ("spondylolisthes*", "anterolisthes*", "retrolisthes*", "listhesis",
+                          "slip* (forward|forwards|backward|backwards|back)", "(forward|backward) slip*", "slipped vertebra*",
+                          "vertebra* ~ (slipped|slipping|slid|sliding|shifted) ~ (on|over)", "grade (1|2|one|two|i|ii) slip"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "wear", "spondylos*", "osteoarthrit*", "arthrosis", "arthroses",
                      "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
                      "(loss|narrowing) of (the )?joint space", "compartment (joint space )?narrow*", "(joint space|space (in|inside|within) the joint) ~ (narrow*|smaller|reduced|lost)", "age-related change*", "ageing change*",
@@ -223,7 +228,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "spur": ("spur*", "osteophyt*", "enthesophyt*", "bony (growth*|outgrowth*|lip*|projection*)",
              "bone spur*"),
     "vascular invasion": ("tumou?r in (the )?(portal )?(veins?|vessels?)", "(tumou?r|vascular|venous|portal vein) invasion",
-                          "tumou?r thromb*", "(grown|grow*|invad*) into ~ (veins?|vessels?|blood vessels?)"),
+                          "tumou?r thromb*", "(grown|grow*|invad*) into ~ (veins?|vessels?|blood vessels?)",
+                          "tumou?r (growing|grown|spreading|spread) into (it|them)"),
     "epididymo-orchitis": ("epididymo-?orchitis", "epididymitis", "orchitis", "infect* ~ (testicle*|testis|epididym*)",
                            "(testicle*|testis|epididym*) ~ (infected|inflamed)"),
     "impacted tooth": (r"impact(ed|ion)(?!,?\s(in|at|within|into|on)\b)", "mesio-?angular*", "disto-?angular*", "tilted forwards? (towards|into|toward) ~ (tooth|teeth)",
@@ -243,10 +249,11 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "enhancement": ("enhanc*", "(hypo|hyper|iso|non)-?enhanc*", "nodular enhancement", "light* up", "lit up", "tak* up ~ (contrast|dye)", "took up ~ (contrast|dye)",
                     "pick* up ~ (contrast|dye)", "(dye|contrast) ~ (filled|fills|filling) (it|them) in", "(the way|how) ~ (filled|fills|filling) (in )?with (the )?(dye|contrast)", "(filled|fills|filling) in with ~ (dye|contrast)", "contrast pattern", "pattern of (contrast|dye)"),
     "white matter changes": ("white matter (change*|disease|hyperintens*|lesion*|spot*|abnormalit*)",
+                             "change* ~ (white matter|white parts? of the brain)",
                              "small vessel (ischaemic |ischemic )?(change*|disease)",
                              "(change*|damage|wear) ~~ (small|tiny) (blood )?vessel*", "small (blood )?vessel* ~ (change*|damage|disease)",
                              "small vessel disease", "small-vessel disease",
-                             "small blood vessel ~ changes"),
+                             "small blood vessel ~ changes", "(small|tiny) (blood )?vessel* ~ (wear*|worn|damage*)"),
     "mass effect": ("mass effect", "midline shift", "mediastinal shift", "shift ~ midline",
                     "(compress*|pressing on|pushing on|squash*|press* against) ~ (optic )?chiasm",
                     "(pressing|pushing|press*) (on|against) ~ nerves? ~ (eye*|sight|vision|eyesight)",
@@ -263,7 +270,8 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "sinusitis": ("sinusitis", "sinus disease", "mucosal thickening", "(air space*|air cell*|sinus*|cheek bone*) ~~ swelling (in|of) (its|the|their) lining", "inflamed sinus*", "sinus ~ inflamed",
                   "lining ~ sinus* ~~ (swollen|thick*|inflamed)", "sinus* ~ lining ~ (swollen|thick*|inflamed)",
                   "sinus* ~~ (swollen|thick*|inflamed) lining", "sinus infection*",
-                  "(infection|inflammation|swelling) ~ sinus*", "fluid ~ sinus*"),
+                  "(infection|inflammation|swelling) ~ sinus*", "fluid ~ sinus*", "swelling of the lining ~ sinus*",
+                  "(sinus*|ethmoid*|air cells|maxillar*) ~~ (lining swelling|swollen lining|lining thickening|thickened lining)"),
 }
 
 ANATOMY: dict[str, tuple[str, ...]] = {
@@ -447,13 +455,16 @@ _SIDE_RE = re.compile(r"(?<![\w-])(left|right|bilateral(?:ly)?|bilat|bibasal|bib
 # "RUQ", "LLL", "RML": quadrants and lobes written as letters.
 _REGION_ABBREVIATION_RE = re.compile(r"(?<![\w-])(R|L)(?:UQ|LQ|UL|LL|ML|UE|LE|IF|IJ|ICA|CCA|PE)s?(?![\w-])")
 _SIDE_ABBREVIATION_RE = re.compile(r"(?<![\w.-])(?<!\d )(R|L)(?=\s+(?:[a-z]|L\d|S\d|[A-Z]{2,}))|(?<=\bthe )(R|L)(?=[\s.,;:)]|$)")
+# Terms that carry their side in a prefix: "levoscoliosis" is a curve to the left.
+_PREFIX_SIDE_RE = re.compile(r"(?<![\w-])(levo|dextro)-?(?:scoliosis|rotoscoliosis|curvature|convex(?:ity)?|cardia|position)\b",
+                             re.IGNORECASE)
 # Everyday idioms that use "right" and "left" without naming a side of the body: "blood flows
 # the right way", "the right size", "all right", "180 ml is left behind", "what is left over".
 _RIGHT_IDIOM_BEFORE_RE = re.compile(r"(?:\b(?:all|just|exactly|about|the|in the|at the)\s+)$", re.IGNORECASE)
 _RIGHT_IDIOM_NOUN_RE = re.compile(
     r"\s+(?:way|direction|amount|size|shape|place|position|level|spot|track|time|kind|sort|thing|"
     r"answer|choice|treatment|care|balance|length|thickness|volume|range)\b", re.IGNORECASE)
-_LEFT_VERB_BEFORE_RE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|still|nothing|some|any|what|that)\s+$",
+_LEFT_VERB_BEFORE_RE = re.compile(r"\b(?:is|are|was|were|be|been|being|has|have|had|gets?|got|still|nothing|some|any|what|that)\s+$",
                                   re.IGNORECASE)
 
 
@@ -462,9 +473,11 @@ def _idiom(word: str, text: str, start: int, end: int) -> bool:
     before, after = text[max(0, start - 12):start], text[end:end + 16]
     if word == "right":
         if re.match(r"\s+(now|away|after|here|there|where|next to|beside|before|behind|in front|on top|through|on (?:track|time|target|schedule)|around|for (?:your|the|his|her) (?:dates?|age)|"
-                    r"up to|into|(?:in|on|at|inside|by) (?:its|their|his|her|the middle|the centre|the center))\b",
+                    r"up to|into|in line|(?:in|on|at|inside|by) (?:its|their|his|her|the middle|the centre|the center))\b",
                     after, re.IGNORECASE):
             return True
+        if re.search(r"\b(?:just|exactly|about)\s+$", before, re.IGNORECASE) and re.match(r"\s*(?:[.,;:!)]|$|\s+(?:for|and|but)\b)", after):
+            return True  # "growth is just right for this stage"; not "just right of the midline"
         if re.search(r"\ball\s+$", before, re.IGNORECASE) or (
                 _RIGHT_IDIOM_BEFORE_RE.search(before) and _RIGHT_IDIOM_NOUN_RE.match(after)):
             return True
@@ -493,6 +506,8 @@ def find_sides(text: str) -> list[tuple[int, frozenset[str]]]:
         if word in ("right", "left") and _idiom(word, text, m.start(), m.end()):
             continue
         out.append((m.start(), SIDES[word]))
+    for m in _PREFIX_SIDE_RE.finditer(text):
+        out.append((m.start(), SIDES["left" if m.group(1).lower() == "levo" else "right"]))
     for pattern in (_SIDE_ABBREVIATION_RE, _REGION_ABBREVIATION_RE):
         for m in pattern.finditer(text):
             letter = next(g for g in m.groups() if g)
@@ -558,6 +573,7 @@ RELATED: tuple[frozenset[str], ...] = (
     frozenset({"granuloma", "nodule", "calcification", "fibrosis"}),
     frozenset({"spur", "degeneration"}),
     frozenset({"disc desiccation", "degeneration"}),  # a dried-out disc is told as wear and tear
+    frozenset({"spondylolisthesis", "degeneration"}),  # "degenerative spondylolisthesis"
     frozenset({"air-fluid level", "sinusitis"}),
     frozenset({"air-fluid level", "obstruction", "dilatation"}),
     frozenset({"avascular necrosis", "infarct"}),

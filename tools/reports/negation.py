@@ -60,6 +60,8 @@ _UNCERTAIN_PRE = (
     r"not (?:entirely |completely |yet )?(?:sure|certain|definite|confirmed)", r"may represent", r"might represent",
     r"could represent", r"would fit with", r"looks? like it (?:could|may|might)", r"it is not known whether",
     r"can be (?:seen|found) (?:with|in)", r"looks? (?:a lot |most )?like", r"sounds? like", r"can be (?:a )?signs? of", r"can (?:mean|suggest)",
+    # what a test may miss: "a CT scan cannot always show a stroke in its first hours"
+    r"(?:cannot|can ?not|can't|does not|doesn't|do not|don't|will not|won't) always (?:show|see|detect|find|pick up|spot|rule out)",
     r"(?:does|do|did) not (?:necessarily |definitely |always )?mean (?:that )?(?:you|it|there|this)"
     r"(?: (?:definitely|certainly|really))? (?:have|has|is|are)",
 )
@@ -158,7 +160,8 @@ _LIST_GAP_RE = re.compile(r"^[\s,/(]*(?:(?:\w+[\s,]+){0,3}?(?:or|nor|and|and/or)
                           re.IGNORECASE)
 
 
-_NOUN_PHRASE_JOIN_RE = re.compile(r"^\s+(?:of|from|with|containing)(?:\s+(?:the|a|an|some|any))?\s+$", re.IGNORECASE)
+_NOUN_PHRASE_JOIN_RE = re.compile(r"^\s+(?:of|from|with|containing)(?:\s+(?:the|a|an|some|any))?(?:\s+(?:old|new|recent|fresh|tiny|small))?\s+$",
+                                  re.IGNORECASE)
 
 
 def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int, int]]) -> tuple[int, int]:
@@ -169,8 +172,9 @@ def _cut_at_non_list(span: tuple[int, int], text: str, findings: list[tuple[int,
         gap = text[prev[1]:cur[0]]
         if not gap.strip(" -"):  # one noun phrase: "no enhancing lesions"
             continue
-        if re.search(r"\bto (?:suggest|indicate)\b|\bsuggest(?:ing|ive of)\b", gap, re.IGNORECASE):
-            continue  # "no filling defect to suggest embolism" denies the embolism too
+        if re.search(r"\b(?:to|(?:that|which) (?:would|might|could)) (?:suggest|indicate|mean)\b|\bsuggest(?:ing|ive of)\b",
+                     gap, re.IGNORECASE):
+            continue  # "no filling defect to suggest embolism", "no lump that would suggest cancer" deny both
         if re.match(r"^\s*(?:that|which)\s+(?:[\w-]+\s+){0,1}$", gap, re.IGNORECASE):
             continue  # "no spots that light up": the relative clause says what is denied
         if re.match(r"^\s*[—–]\s*$", gap) or re.match(r"^[^()]{0,40}\((?:\s*[\w'-]+){0,2}\s*$", gap):  # a gloss in brackets: "no scarring of the liver (cirrhosis)"
@@ -214,7 +218,7 @@ def scopes(sentence: str, findings: list[tuple[int, int]] | None = None) -> tupl
         if m.group(0).lower().endswith("that") or work[m.end():m.end() + 6].lower().startswith(" that "):
             # "no sign that the aneurysm has burst": the subject stands; its predicate is denied
             verb = re.search(r"\b(?:has|have|had|is|are|was|were|will|can|could|does|do|did)\b", work[m.end():span[1]])
-            if verb:
+            if verb and not _RETURN_RE.match(work, m.end() + verb.end()):
                 span = (m.end() + verb.start(), span[1])
         elif _SEE_SIGNS_THAT_RE.match(work[m.end():]):
             # "we did not see signs that the clots are straining your heart": the predicate is denied
@@ -230,6 +234,9 @@ def scopes(sentence: str, findings: list[tuple[int, int]] | None = None) -> tupl
     return negated, uncertain
 
 
+# "no sign that the cancer has come back": a finding coming back is the finding itself, denied.
+_RETURN_RE = re.compile(r"\s+(?:\w+\s+)?(?:come back|came back|coming back|returned|returning|recurred|recurring|"
+                        r"grown back|growing back|regrown)\b", re.IGNORECASE)
 _SEE_SIGNS_THAT_RE = re.compile(r"\s+(?:(?:see|find|show)\s+)?(?:any\s+)?(?:signs?|evidence)\s+that\s", re.IGNORECASE)
 
 

@@ -82,7 +82,8 @@ _COMPARISON_CUE_RE = re.compile(
     r"\b(since|prior|previous(?:ly)?|compared|comparison|before|last|earlier|ago|interval|now|than on|yesterday|"
     r"than it was|from \d|(?:in|from) (?:19|20)\d\d|progressed|progression|improv\w+|worse\w*)\b", re.IGNORECASE)
 # Verbs that compare with before on their own: "so it has grown".
-_COMPARATIVE_RE = re.compile(r"\b(?:has|have|had) (?:grown|shrunk|got(?:ten)? (?:bigger|smaller|larger|worse|better))\b",
+_COMPARATIVE_RE = re.compile(r"\b(?:has|have|had) (?:grown|shrunk|(?:got(?:ten)?|become|gone) (?:a (?:little|bit) |slightly |much )?"
+                             r"(?:bigger|smaller|larger|worse|better|down))\b",
                              re.IGNORECASE)
 _CONDITIONAL_RE = re.compile(r"\b(?:if|unless|in case)\b[^.;:()]*", re.IGNORECASE)
 _TEMPORAL_RE = [(k, re.compile(r"(?<![\w-])(?:" + "|".join(v) + r")(?![\w-])", re.IGNORECASE))
@@ -99,6 +100,8 @@ _RECOMMEND_RE = re.compile(
     r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",
     re.IGNORECASE)
 MAX_SENTENCE_CHARS = 600
+# "AIR LEAK – There is no collapsed lung": a line's capitals label before a dash is a heading.
+_CAPITALS_LABEL_RE = re.compile(r"(?m)^([ \t]*[A-Z][A-Z'’&/ ]{1,40}[A-Z])[ \t]+[–—-][ \t]+(?=\S)")
 _SENTENCE_RE = re.compile(r"(?<=[.!])\s+|(?<=[^\s,(]\?)\s+|\n+|(?<=:)\s+(?=[A-Z])")
 
 
@@ -158,8 +161,9 @@ class Extraction:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items; headings such as "FINDINGS:" are split from what follows."""
-    parts = [p.strip(" \t-•*") for p in _SENTENCE_RE.split(text or "")]
+    """Sentences and list items; headings such as "FINDINGS:" or "AIR LEAK –" are split from what follows."""
+    text = _CAPITALS_LABEL_RE.sub(r"\1: ", text or "")
+    parts = [p.strip(" \t-•*") for p in _SENTENCE_RE.split(text)]
     out = []
     for part in parts:
         while len(part) > MAX_SENTENCE_CHARS:  # run-on text: bounded pieces keep the scan linear
@@ -208,7 +212,7 @@ def _unit_key(unit: str) -> str:
 
 _AGE_BEFORE_RE = re.compile(r"\bage[d:]?\s*$", re.IGNORECASE)
 _AGE_AFTER_RE = re.compile(r"[- ]old\b", re.IGNORECASE)
-# "20+3 weeks" is obstetric shorthand for 20 weeks and 3 days.
+# "20+3 weeks" is obstetric shorthand for 20 weeks and 3 days; "20w0d" is 20 weeks exactly.
 _GESTATION_RE = re.compile(r"\b(\d{1,2})\s*(?:\+\s*([0-6])\s*(?:weeks?|wks?)|w(?:ks?)?\s*\+?\s*([0-6])\s*d)\b", re.IGNORECASE)
 _RATIO_RE = re.compile(r"\bratio\b(?:\s+(?:of|is|was|were|=|:|at|about|around|approximately|approx\.?)){0,2}\s*(\d+(?:\.\d+)?)(?![\w%])",
                        re.IGNORECASE)
@@ -216,10 +220,15 @@ _SUBCENTIMETRE_RE = re.compile(r"\bsub-?centimet(?:er|re)\b", re.IGNORECASE)
 _GESTATION_BEFORE_RE = re.compile(r"\b(?:gestational|menstrual|fetal|foetal|sonographic)\s+age[d:]?\s*$", re.IGNORECASE)
 
 
+def _gestation_in_words(m: re.Match[str]) -> str:
+    days = m.group(2) or m.group(3)
+    return f"{m.group(1)} weeks" + ("" if days == "0" else f" {days} days")
+
+
 def extract_measurements(text: str) -> list[Measurement]:
     """Every number that carries a unit; "3 x 4 cm" gives two lengths, "6-12 months" two times."""
     out: list[Measurement] = []
-    text = _GESTATION_RE.sub(lambda m: f"{m.group(1)} weeks {m.group(2) or m.group(3)} days", text or "")
+    text = _GESTATION_RE.sub(_gestation_in_words, text or "")
     for m in _SUBCENTIMETRE_RE.finditer(text):
         out.append(Measurement("length", 10.0, m.group(0)))  # "subcentimetre" = "smaller than 1 cm"
     for m in _RATIO_RE.finditer(text):  # a ratio carries no unit, but "4.2" told as "2.4" is still wrong
@@ -361,8 +370,9 @@ _CONTEXT_RE = re.compile(
     r"\b(?:is|are) (?:often|usually|commonly|sometimes|mostly|most often|typically) (?:caused|brought on|triggered) by\b|"
     r"\b(?:which|that) is how (?:we|the doctors?|the radiologists?) (?:can )?(?:tell|know|knew|could tell)\b|"
     # what tests can do and what happens to people in general: "Sometimes a break does not show
-    # on an X-ray", "An MRI can find a hidden break"; fluid the body normally has: "a trace of normal fluid"
-    r"^sometimes,? (?:an?|some|small|tiny) \b|"
+    # on an X-ray", "An MRI can find a hidden break", "a bone which often breaks when an ankle rolls";
+    # fluid the body normally has: "a trace of normal fluid"
+    r"^sometimes,? (?:an?|some|small|tiny) \b|\b(?:which|that) (?:often|sometimes|usually|commonly) (?:gets? )?[\w-]+ (?:when|if|after)\b|"
     r"\b(?:dye|contrast)\b[^.;]{0,40}?\bto (?:light up|show up|highlight|make [\w ]{0,20}?show up)\b|"
     # the symptoms that brought the patient: "You had sharp chest pain that was worse when you breathed in"
     r"^(?:you|your (?:child|baby|son|daughter|mother|father|husband|wife))\s+(?:had|came in with|came to hospital with|"
@@ -409,8 +419,9 @@ def _aside_sentences(sentences: list[str]) -> set[int]:
 
 
 _HISTORY_RE = re.compile(r"(?:indication|clinical|history|hx|reason for|why (?:you|your))", re.IGNORECASE)
-# "the meeting of cancer specialists", "the fracture clinic": a team named by what it treats.
-_SPECIALTY_RE = re.compile(r"\b([\w-]+)\s+(?=(?:specialists?|doctors?|surgeons?|teams?|clinics?|services?|nurses?|"
+# "the meeting of cancer specialists", "the fracture clinic": a team named by what it treats
+# (the brain's "memory centres" are no team).
+_SPECIALTY_RE = re.compile(r"\b(?!memory\b)([\w-]+)\s+(?=(?:specialists?|doctors?|surgeons?|teams?|clinics?|services?|nurses?|"
                            r"units?|cent(?:re|er)s?|experts?)\b)", re.IGNORECASE)
 # "A meningioma is a growth of the covering of the brain": a sentence that defines a word.
 _WORD_DEFINITION_RE = re.compile(r"^an? [\w-]+(?: [\w-]+)? (?:is|are)(?= (?:an?|the) )", re.IGNORECASE)
@@ -442,7 +453,12 @@ def _history_sentences(text: str, sentences: list[str]) -> set[int]:
                 or (same_line and i - 1 in out):
             out.add(i)
         position = start + len(sentence)
-    return out
+    return out | {i for i, sentence in enumerate(sentences) if _AGE_SEX_OPENER_RE.match(sentence)}
+
+
+# "22M, cough and fever x 5 days.": a line opening with the patient's age and sex is the history,
+# label or not (its own sentence only: the findings may follow on the same line).
+_AGE_SEX_OPENER_RE = re.compile(r"^\W*\d{1,3}\s*(?:[MF]|yo|y/o|-?years?[- ]old|-?yr[- ]old)\b[,:]?", re.IGNORECASE)
 
 
 _LIKE_RE = re.compile(r",\s*(?:just |a bit |rather )?like\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
@@ -565,15 +581,17 @@ def _glossed_by(between: str) -> bool:
 
 
 def _name_lay_words_by_their_gloss(statements: list[Statement]) -> None:
-    """"the swelling (aneurysm) in your aorta": a lay word followed at once by the term in brackets
-    is that term, not a finding of its own kind."""
+    """"the swelling (aneurysm) in your aorta", "the old swelling of the artery (the aneurysm sac)":
+    a lay word followed at once, or after the organ it is of, by the term in brackets is that
+    term, not a finding of its own kind."""
     named: dict[tuple[str, str], str] = {}
     for s in statements:
-        bracket = re.match(r"\s*\(\s*", s.sentence[s.end:]) if s.end >= 0 else None
+        bracket = re.match(r"(?:\s+(?:of|in) (?:the |your |its )?[\w-]+)?\s*\(\s*(?:the |an? )?", s.sentence[s.end:]) \
+            if s.end >= 0 else None
         if not bracket:
             continue
         term = next((t for t in statements if t.sentence_index == s.sentence_index and t.start == s.end + bracket.end()
-                     and s.sentence[t.end:].lstrip().startswith(")")), None)
+                     and re.match(r"\s*(?:[\w-]+\s*)?\)", s.sentence[t.end:])), None)
         if term is not None and term.concept != s.concept and term.polarity == s.polarity:
             named[(_singular(s.surface), s.concept)] = term.concept
     for s in statements:  # later, "the start of the swelling" and "one new spot" still mean the term

@@ -573,6 +573,33 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "lining."),
     ("Peroneal veins not well visualized due to edema.", "We could not see the peroneal veins clearly because of the "
      "swelling in your leg."),
+    # "has left", "just right", "right in line" are no sides; levoscoliosis curves to the left; 20w0d is 20 weeks
+    ("Bone bruising of the lateral femoral condyle.", "When it tore, the bones knocked together, and that has "
+     "left bruises in the bone on the outer side of the thigh bone."),
+    ("Biometry 20w1d, concordant with dates. Mild left pyelectasis.", "Baby measures 20 weeks and 1 day, right in line "
+     "with your dates, and growth is just right. The middle of baby's left kidney is slightly wide."),
+    ("Mild lumbar levoscoliosis.", "Her lower spine curves slightly to the left."),
+    ("Gestational age 20w0d.", "You are 20 weeks exactly."),
+    # a lump "that would suggest" cancer, and cancer that has "come back", are denied with the lump
+    ("No soft tissue mass at the anastomosis to suggest local recurrence.", "There is no sign that the bowel cancer has "
+     "come back, and no lump there that would suggest the cancer is growing back."),
+    # a test that "cannot always show" hedges; a line opening with age and sex is the history
+    ("CT cannot exclude a very early infarct.", "A CT scan cannot always show a stroke in its very first hours."),
+    ("22M, cough and fever x 5 days. Right lower lobe pneumonia.", "There is an infection in the lower part of the right lung."),
+    # new lay forms: hippocampi that have shrunk, a swollen sinus lining, a dark area for a lucency
+    ("Bilateral hippocampal volume loss.", "The memory centres, called the hippocampi, have shrunk on both sides."),
+    ("Mucosal thickening of the left maxillary sinus.", "There is a little swelling of the lining of the left cheek sinus."),
+    ("Periapical lucency at tooth 26.", "There is a dark area around the root of tooth 26."),
+    # a capitals label before a dash is a heading; "not even" after a dash keeps denying
+    ("No pneumothorax.", "AIR LEAK – There is no collapsed lung (no pneumothorax)."),
+    ("No intracranial haemorrhage; no microhaemorrhages.", "There is no bleeding in the brain - not even the tiny spots of "
+     "old bleeding."),
+    # a bone "which often breaks when an ankle rolls" is intact; "has become smaller" compares with before
+    ("Base of 5th metatarsal intact.", "The base of the 5th metatarsal (the bone on the outer edge of your foot, which "
+     "often breaks when an ankle rolls) is intact."),
+    ("Aortic aneurysm after EVAR: interval decrease in sac size and no endoleak.", "We did not see any blood leaking around the "
+     "graft into the old swelling (no endoleak). The old swelling of the artery (the aneurysm sac) has become a little "
+     "smaller."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
@@ -667,6 +694,10 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     ("Follow-up CT in 6 months.", "We will repeat the scan in 12 months.", "measurement"),
     # a slash joins two words for one finding only when the rewrite keeps one of them
     ("Left frontal scalp swelling/haematoma. No fracture.", "The skull bone is not broken.", "omission"),
+    # a vertebra slipped forward is a finding of its own
+    ("Degenerative disc disease at L4-5.", "The discs show wear at L4-5. The L4 bone has also slipped forward a little "
+     "on the L5 bone below it.", "addition"),
+    ("No soft tissue mass to suggest recurrence.", "There is a lump, a sign that the cancer has come back.", "negation"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
