@@ -372,7 +372,7 @@ _CONTEXT_RE = re.compile(
     # what tests can do and what happens to people in general: "Sometimes a break does not show
     # on an X-ray", "An MRI can find a hidden break", "a bone which often breaks when an ankle rolls";
     # fluid the body normally has: "a trace of normal fluid"
-    r"^sometimes,? (?:an?|some|small|tiny) \b|\b(?:which|that) (?:often|sometimes|usually|commonly) (?:gets? )?[\w-]+ (?:when|if|after)\b|"
+    r"^sometimes,? (?:an?|some|small|tiny) \b|\b(?:raises?|raising|increases?|increasing|lowers?|reduces?) (?:the |your )?(?:chance|risk|odds|likelihood) of\b|\b(?:which|that) (?:often|sometimes|usually|commonly) (?:gets? )?[\w-]+ (?:when|if|after)\b|"
     r"\b(?:dye|contrast)\b[^.;]{0,40}?\bto (?:light up|show up|highlight|make [\w ]{0,20}?show up)\b|"
     # the symptoms that brought the patient: "You had sharp chest pain that was worse when you breathed in"
     r"^(?:you|your (?:child|baby|son|daughter|mother|father|husband|wife))\s+(?:had|came in with|came to hospital with|"

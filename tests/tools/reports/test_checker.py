@@ -600,6 +600,17 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     ("Aortic aneurysm after EVAR: interval decrease in sac size and no endoleak.", "We did not see any blood leaking around the "
      "graft into the old swelling (no endoleak). The old swelling of the artery (the aneurysm sac) has become a little "
      "smaller."),
+    # a nodular liver outline is cirrhosis, not a nodule; varices are swollen veins of the gullet and stomach
+    ("Nodular liver contour, consistent with cirrhosis. No focal liver lesion. Oesophageal varices.",
+     "The liver has the lumpy outline of cirrhosis. We did not see any spots in the liver. There are swollen veins "
+     "(varices) around the food pipe."),
+    # fluid in a joint said joint first; wear at the vertebrae's edges; a flap that moved; a gene's risk
+    ("Glenohumeral joint: small effusion.", "In the main ball-and-socket joint there's a small amount of fluid."),
+    ("Diffuse degenerative endplate change.", "Some wear-and-tear change is seen at the edges of the vertebrae."),
+    ("Medial meniscal tear with a displaced flap fragment.", "The inner cushion is torn, and a loose flap of it has moved "
+     "into a small space on the inner side of the knee."),
+    ("BRCA1 carrier. No suspicious mass.", "You carry a gene that raises the chance of breast cancer. There is no "
+     "worrying lump."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
