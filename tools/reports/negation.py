@@ -107,6 +107,7 @@ _TERMINATORS = re.compile(
     r"instead|nevertheless|(?<!may )(?<!might )(?<!could )(?<!can )(?<!would )still|although|which|who|whose|so that)\b|[;:!?\u2022]|\s[-\u2013\u2014]\s|"
     r",\s+(?:and\s+|but\s+|so\s+)?(?:there|the|a|an|this|it|its|these|those|we|your|you|they|one)\b|"
     r"\b(?:and|so)\s+(?:there|the|this|it|its|these|those|we|your|you|they)\b|"
+    r",\s+and\s+[a-z]+\s+(?:is|are|was|were|has|have|had|flows?|looks?|seems?|moves?|runs?|drains?)\b|"
     r"\.\s", re.IGNORECASE)
 
 

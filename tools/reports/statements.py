@@ -62,10 +62,12 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
     "increased": ("increas\\w*", "larger", "bigger", "grown", "grew", "growing", "enlarg\\w+", "progressed",
                   "progression",
                   "worse", "worsen\\w*", "more extensive", "expanded", "up from", "gone up",
-                  "more than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)", "worse than (?:before|last time)"),
+                  "more than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)", "worse than (?:before|last time)",
+                  "(?:got|gotten|become|grown) (?:a (?:little|bit) |slightly |much )?(?:wider|thicker|longer)"),
     "decreased": ("decreas\\w*", "smaller", "shrunk", "shrank", "shrinking", "reduc\\w+", "improv\\w+",
                   "regress\\w*", "less extensive", "diminish\\w*", "better", "down from", "gone down",
                   "slowed", "dropped", "fallen", "fall in",
+                  "(?:got|gotten|become) (?:a (?:little|bit) |slightly |much )?(?:narrower|thinner)",
                   "less than (?:on|at|in|before) (?:the|your) (?:last|previous|prior|earlier|old)"),
     "stable": ("stable", "unchanged", "same as", "no (?:significant |interval )?change", "not changed", "has not changed",
                "have not changed", "the same", "similar", "without (?:significant |interval )?change",
@@ -83,7 +85,7 @@ _COMPARISON_CUE_RE = re.compile(
     r"than it was|from \d|(?:in|from) (?:19|20)\d\d|progressed|progression|improv\w+|worse\w*)\b", re.IGNORECASE)
 # Verbs that compare with before on their own: "so it has grown".
 _COMPARATIVE_RE = re.compile(r"\b(?:has|have|had) (?:grown|shrunk|(?:got(?:ten)?|become|gone) (?:a (?:little|bit) |slightly |much )?"
-                             r"(?:bigger|smaller|larger|worse|better|down))\b",
+                             r"(?:bigger|smaller|larger|wider|narrower|thicker|thinner|worse|better|down))\b",
                              re.IGNORECASE)
 _CONDITIONAL_RE = re.compile(r"\b(?:if|unless|in case)\b[^.;:()]*", re.IGNORECASE)
 _TEMPORAL_RE = [(k, re.compile(r"(?<![\w-])(?:" + "|".join(v) + r")(?![\w-])", re.IGNORECASE))

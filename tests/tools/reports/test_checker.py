@@ -611,6 +611,13 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
      "into a small space on the inner side of the knee."),
     ("BRCA1 carrier. No suspicious mass.", "You carry a gene that raises the chance of breast cancer. There is no "
      "worrying lump."),
+    # glands that fight germs; a denial ends at ", and blood flows"; a duct that "has got wider"; cells taken with a needle
+    ("No lymphadenopathy.", "The small glands that fight germs are not swollen."),
+    ("No focal liver lesion. Hepatopetal portal venous flow.", "No lumps or spots were seen in the liver, and blood flows "
+     "the right way into the liver through the portal vein."),
+    ("CBD 9 mm, increased from 6 mm.", "The duct has widened to 9 mm. On your ultrasound it was 6 mm, so it has got wider."),
+    ("Right thyroid nodule; meets criteria for FNA.", "There is a lump in the right side of the thyroid. Next step: a doctor "
+     "will take a few cells from the right lump with a thin needle."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
