@@ -246,7 +246,9 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                        "(spread*|extend*|reach*) (up )?into ~ vein* behind the knee", "(spread*|extend*) (upward*|up the leg)"),
     "granuloma": ("granuloma*", "(old|healed) ~~ (scar*|infection*)"),
     "surgical clips": ("(surgical|metal|metallic) clip*", "clip*", "(surgical|skin) staple*", "staples"),
-    "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus"),
+    # an infection at a tooth's root is a dental abscess, not a chest infection
+    "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus",
+                "infection (or abscess )?(at|in|around|of) (the )?(tip of (the |its )?)?(root tip|tooth root|roots?|tooth|teeth|gums?)"),
     "adenoma": ("adenoma*", "microadenoma*", "macroadenoma*", "benign gland* growth*"),
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of ~ blood vessels", "bundle* of ~ blood vessels",
                    "cluster* of ~ blood vessels"),

@@ -74,7 +74,9 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
                "no (?:significant )?difference", "hasn't changed", "haven't changed", "did not change",
                "(?:has|have) not moved"),
     "new": ("new", "newly", "not (?:seen|present) (?:before|previously|on the (?:previous|prior|last))",
-            "appeared", "wasn't there before", "was not there before", "not there before"),
+            "appeared", "wasn't there before", "was not there before", "not there before",
+            "(?:wasn't|was not|weren't|were not) (?:there|seen|present|visible) on (?:your|the) (?:last |previous |prior |earlier |old )?"
+            "(?:x-?rays?|scans?|ct|mri|ultrasound|images?|pictures?|films?)"),
     "resolved": ("resolv\\w+", "gone", "cleared", "disappeared", "no longer", "(?:are|is|were|was|have been|has been) (?:out|removed|taken out)"),
 }
 # "increased"/"decreased" describe a change only when the sentence compares with an earlier study
@@ -96,7 +98,9 @@ _RECOMMEND_RE = re.compile(
     r"further (?:evaluation|assessment|imaging|investigation)|clinical correlation|correlat\w+ clinically|"
     r"referr\w+|refer\b|another (?:\w+ )?(?:scan|ct|mri|x-ray|ultrasound|test|look)|check (?:again|on)|next scan|"
     r"(?:scan|ct|mri|x-ray|ultrasound) again|in (?:\w+|\d+\s*(?:[-–]|to)\s*\d+) (?:days?|weeks?|months?|years?)|(?:it is|it's) a good idea to\b|should\b|needs? to\b|advice\b|further (?:scans?|tests?|imaging|checks?)\b|need(?:s|ed)?\b|required\b|"
-    r"see (?:a|your) (?:specialist|doctor)|\bseeing (?:a|an|your) (?:[\w()-]+ ){0,6}?(?:specialist|doctor|surgeon|team|clinic)|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
+    r"see (?:a|your) (?:specialist|doctor)|\bseeing (?:a|an|your|the) (?:[\w()-]+ ){0,6}?(?:specialist|doctor|surgeon|team|clinic)|"
+    r"\b(?:asked|asking|ask) (?:the |a |your )?(?:[\w()-]+ ){0,3}?(?:team|doctor|surgeon|specialist)s? to (?:see|review|check)\b|"
+    r"\b(?:will|would) (?:want|need|like) to see you\b|send(?:ing)? you to\b|refer(?:ring)? you\b|suggest\w* (?:that )?you\b|next steps?\b|the plan is\b|plan:|"
     r"(?:doctor|doctors|team|care team|specialist)s? (?:will|may|might|can|should) (?:want to )?(?:compare|check|decide|put|"
     r"discuss|talk|go over|look at|match|review|refer|arrange|order|consider|weigh)|"
     r"(?:compare|match|fit)\w* (?:\w+ ){0,4}(?:with|to|against) (?:your|how you|what you)|been (?:told|informed|shared))",

@@ -618,6 +618,13 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     ("CBD 9 mm, increased from 6 mm.", "The duct has widened to 9 mm. On your ultrasound it was 6 mm, so it has got wider."),
     ("Right thyroid nodule; meets criteria for FNA.", "There is a lump in the right side of the thyroid. Next step: a doctor "
      "will take a few cells from the right lump with a thin needle."),
+    # a dental infection is an abscess; "not there on your X-ray" is new; asking a team to see you is a recommendation
+    ("Periapical lucency at 46, consistent with periapical abscess.", "There is a dark spot at the tip of the root of "
+     "tooth 46, which is an infection at the root tip."),
+    ("Small left pleural effusion, new since the prior study.", "There is a little fluid at the bottom of the left lung, "
+     "which wasn't there on your X-ray from two days ago."),
+    ("Displaced fracture. Surgical review advised.", "The bone is broken and out of place. We have asked the surgical team "
+     "to review you."),
 ])
 def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: str) -> None:
     assert fidelity(original, rewrite) == set()
