@@ -36,7 +36,7 @@ def test_set_is_balanced_across_modalities_and_error_types(pairs: list[dict]) ->
 
 # Development splits whose failures have been worked through; the checker meets the targets on them.
 AT_TARGET = ("dev", "dev2", "dev3", "dev4", "dev5")
-STUDIED = tuple(f"dev{i}" for i in range(6, 20))  # long reports in new voices, studied after one measurement
+STUDIED = tuple(f"dev{i}" for i in (*range(6, 20), 21))  # long reports in new voices, studied after one measurement
 
 
 def _rates(pairs: list[dict]) -> tuple[float, float]:
@@ -55,9 +55,9 @@ def test_checker_detects_inserted_errors_and_spares_faithful_rewrites(pairs: lis
 
 
 def test_checker_on_the_split_still_being_studied_does_not_regress(pairs: list[dict]) -> None:
-    """dev6 to dev19 (long reports with rewrites in new voices, each measured once while unseen)
-    are held near the targets; this guards what has been reached on them without the embedding
-    fallback. dev20 and dev21 are under study and not held here yet."""
+    """dev6 to dev19 and dev21 (long reports with rewrites in new voices, each measured once while
+    unseen) are held near the targets; this guards what has been reached on them without the
+    embedding fallback. dev20 is still under study and not held here yet."""
     detection, false_flags = _rates([p for p in pairs if p.get("split") in STUDIED])
     assert detection >= 0.95
     assert false_flags <= 0.10
