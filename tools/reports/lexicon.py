@@ -24,7 +24,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                          "fluid ~ chest",
                          "fluid ~ lining of the lung*", f"fluid collection* ~ {_BESIDE} ~ lung*", f"water ~ {_BESIDE} ~ lung*",
                          "pleural fluid"),
-    "pericardial effusion": ("pericardial effusion*", "heart ~~ fluid (around|surrounding) it", f"fluid ~ {_BESIDE} ~ heart", "fluid ~ sac ~ heart"),
+    "pericardial effusion": ("pericardial effusion*", "heart ~~ fluid (around|surrounding) it", "fluid (around|surrounding|round) (the |your |his |her )?heart", "fluid ~ sac ~ heart"),
     "pneumothorax": ("pneumothora*", "collapsed lung*", "lung* (has|is|was|had|have|are|hasn't|isn't|wasn't|haven't|aren't)"
                      " (not\\s+)?(been\\s+)?collapsed", "collapse of (a|the|your|one) lung", "lung collapse",
                      "air (around|outside|surrounding) ~ lung*", "air leak*", "air ~ (leak*|escap*) ~ lung*", "air between ~ chest wall",
@@ -97,7 +97,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "osteoporosis": ("osteopor*", "osteopen*", "thin* bones(?! (separating|between|that separate|which separate|around the))", "bones ~ thin*", "bones? (around|near|of|in) ~~ thinn*", "weak* bones", "brittle bones",
                      "(low|reduced|decreased) bone (density|mineral*)", "bone (density|mineral*) ~ (low|reduced|decreased)"),
     "cirrhosis": ("cirrho*", "scarred liver", "liver ~ (scarring|scarred)", "scarring ~ (of|in) ~ liver",
-                  "nodular (liver )?(contour|outline|surface|margin|edge)s?", "(lumpy|bumpy|knobbly) (outline|surface|edge)s?"),
+                  "nodular liver (contour|outline|surface|margin|edge)s?", "liver ~ (nodular|lumpy|bumpy|knobbly) (contour|outline|surface|edge)s?"),
     # swollen veins of the gullet and stomach from raised pressure in the liver's veins
     "varices": ("varices", "varix", "(oesophageal|esophageal|gastric|perigastric|paraoesophageal|paraesophageal) varic*",
                 "(swollen|enlarged|dilated|widened|bulging) veins ~ (food pipe|gullet|oesophag*|esophag*|stomach)"),
@@ -150,7 +150,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "disc desiccation": ("desiccat*", "(disc|discs) ~ (dried out|dehydrated|drier|dry)", "(disc|discs) ~ lost ~ water"),
     # one vertebra slipped on the one below: anterolisthesis forwards, retrolisthesis backwards
     "spondylolisthesis": ("spondylolisthes*", "anterolisthes*", "retrolisthes*", "listhesis",
-                          "slip* (forward|forwards|backward|backwards|back)", "(forward|backward) slip*", "slipped vertebra*",
+                          "(vertebra*|bones?) ~ slip* (forward|forwards|backward|backwards)", "slipped vertebra*",
                           "vertebra* ~ (slipped|slipping|slid|sliding|shifted) ~ (on|over)", "grade (1|2|one|two|i|ii) slip"),
     "degeneration": ("degenerat*", "wear and tear", "wear-and-tear", "wear", "spondylos*", "osteoarthrit*", "arthrosis", "arthroses",
                      "arthritis", "arthritic", "arthropath*", "worn", "joint space (loss|narrowing|narrowed|reduction)",
@@ -189,7 +189,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                     "blood ~ (chest cavity|pleural space|lining of the lung*)"),
     "hydrocele": ("hydrocele*", "hydrocoele*", "fluid ~ (around|surrounding|beside|next to|by) ~ (testicle*|testis|testes)",
                   "fluid ~ scrotum"),
-    "effusion (joint)": ("joint effusion*", "joint ~ (small amount|little|bit|touch|trace) of (extra )?fluid","fluid (in|inside|within|into) ~ joint", "fluid (in|inside|within|into) ~ knee",
+    "effusion (joint)": ("joint effusion*", "joint ~ (a small amount of|a little|a bit of|a touch of|a trace of|some) (extra )?fluid","fluid (in|inside|within|into) ~ joint", "fluid (in|inside|within|into) ~ knee",
                          "joint fluid", "bursal effusion*", "(subacromial|subdeltoid|subacromial-subdeltoid|olecranon|prepatellar|trochanteric) ~ effusion*",
                          "fluid (in|inside|within|into) ~ (bursa|sac|sac of fluid|pouch above ~ kneecap)", "bursal fluid", "fluid ~ above ~ kneecap",
                          "(knee|hip|ankle|elbow|shoulder|wrist|suprapatellar) ~ effusion*"),
@@ -248,7 +248,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "surgical clips": ("(surgical|metal|metallic) clip*", "clip*", "(surgical|skin) staple*", "staples"),
     # an infection at a tooth's root is a dental abscess, not a chest infection
     "abscess": ("abscess*", "pocket* of pus", "collection of pus", "pus",
-                "infection (or abscess )?(at|in|around|of) (the )?(tip of (the |its )?)?(root tip|tooth root|roots?|tooth|teeth|gums?)"),
+                "infection (or abscess )?(at|in|around|of) (the )?(tip of (the |its )?)?(root tip|tooth root|tooth|teeth|gums?)"),
     "adenoma": ("adenoma*", "microadenoma*", "macroadenoma*", "benign gland* growth*"),
     "hemangioma": ("haemangioma*", "hemangioma*", "blood vessel* growth*", "tangle* of ~ blood vessels", "bundle* of ~ blood vessels",
                    "cluster* of ~ blood vessels"),
@@ -471,7 +471,7 @@ _RIGHT_IDIOM_BEFORE_RE = re.compile(r"(?:\b(?:all|just|exactly|about|the|in the|
 _RIGHT_IDIOM_NOUN_RE = re.compile(
     r"\s+(?:way|direction|amount|size|shape|place|position|level|spot|track|time|kind|sort|thing|"
     r"answer|choice|treatment|care|balance|length|thickness|volume|range)\b", re.IGNORECASE)
-_LEFT_VERB_BEFORE_RE = re.compile(r"\b(?:is|are|was|were|be|been|being|has|have|had|gets?|got|still|nothing|some|any|what|that)\s+$",
+_LEFT_VERB_BEFORE_RE = re.compile(r"\b(?:is|are|was|were|be|been|being|gets?|got|still|nothing|some|any|what|that)\s+$",
                                   re.IGNORECASE)
 
 
@@ -489,6 +489,9 @@ def _idiom(word: str, text: str, start: int, end: int) -> bool:
                 _RIGHT_IDIOM_BEFORE_RE.search(before) and _RIGHT_IDIOM_NOUN_RE.match(after)):
             return True
     if word == "left":
+        if re.search(r"\b(?:has|have|had)\s+$", before, re.IGNORECASE) and re.match(
+                r"\s+(?:behind|over|a|an|the|some|no|its|his|her|their|them|it|you|bruis\w*|marks?|scars?)\b", after, re.IGNORECASE):
+            return True  # "that has left bruises", not "she has left shoulder pain"
         if re.match(r"\s*(over|behind|in place|alone|untreated|unchanged|inside|after)\b", after, re.IGNORECASE):
             return True
         if _LEFT_VERB_BEFORE_RE.search(before) and not re.match(

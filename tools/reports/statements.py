@@ -75,8 +75,8 @@ TEMPORAL: dict[str, tuple[str, ...]] = {
                "(?:has|have) not moved"),
     "new": ("new", "newly", "not (?:seen|present) (?:before|previously|on the (?:previous|prior|last))",
             "appeared", "wasn't there before", "was not there before", "not there before",
-            "(?:wasn't|was not|weren't|were not) (?:there|seen|present|visible) on (?:your|the) (?:last |previous |prior |earlier |old )?"
-            "(?:x-?rays?|scans?|ct|mri|ultrasound|images?|pictures?|films?)"),
+            "(?:wasn't|was not|weren't|were not) (?:there|seen|present|visible) on (?:your|the) (?:(?:last|previous|prior|earlier|old) "
+            "(?:x-?rays?|scans?|ct|mri|ultrasound|images?|pictures?|films?)|(?:x-?rays?|scans?|ct|mri|ultrasound) from)"),
     "resolved": ("resolv\\w+", "gone", "cleared", "disappeared", "no longer", "(?:are|is|were|was|have been|has been) (?:out|removed|taken out)"),
 }
 # "increased"/"decreased" describe a change only when the sentence compares with an earlier study
@@ -168,7 +168,7 @@ class Extraction:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items; headings such as "FINDINGS:" or "AIR LEAK –" are split from what follows."""
-    text = _CAPITALS_LABEL_RE.sub(r"\1: ", text or "")
+    text = _CAPITALS_LABEL_RE.sub(r"\1:\n", text or "")
     parts = [p.strip(" \t-•*") for p in _SENTENCE_RE.split(text)]
     out = []
     for part in parts:
@@ -427,7 +427,7 @@ def _aside_sentences(sentences: list[str]) -> set[int]:
 _HISTORY_RE = re.compile(r"(?:indication|clinical|history|hx|reason for|why (?:you|your))", re.IGNORECASE)
 # "the meeting of cancer specialists", "the fracture clinic": a team named by what it treats
 # (the brain's "memory centres" are no team).
-_SPECIALTY_RE = re.compile(r"\b(?!memory\b)([\w-]+)\s+(?=(?:specialists?|doctors?|surgeons?|teams?|clinics?|services?|nurses?|"
+_SPECIALTY_RE = re.compile(r"\b(?!memory\s+cent)([\w-]+)\s+(?=(?:specialists?|doctors?|surgeons?|teams?|clinics?|services?|nurses?|"
                            r"units?|cent(?:re|er)s?|experts?)\b)", re.IGNORECASE)
 # "A meningioma is a growth of the covering of the brain": a sentence that defines a word.
 _WORD_DEFINITION_RE = re.compile(r"^an? [\w-]+(?: [\w-]+)? (?:is|are)(?= (?:an?|the) )", re.IGNORECASE)
@@ -464,7 +464,8 @@ def _history_sentences(text: str, sentences: list[str]) -> set[int]:
 
 # "22M, cough and fever x 5 days.": a line opening with the patient's age and sex is the history,
 # label or not (its own sentence only: the findings may follow on the same line).
-_AGE_SEX_OPENER_RE = re.compile(r"^\W*\d{1,3}\s*(?:[MF]|yo|y/o|-?years?[- ]old|-?yr[- ]old)\b[,:]?", re.IGNORECASE)
+_AGE_SEX_OPENER_RE = re.compile(r"^\W*\d{1,3}(?:(?-i:[MF])(?=[,:]|\s+(?:with|presenting|presents|complaining|c/o)\b)|"
+                                r"\s*(?:yo|y/o|-?years?[- ]old|-?yr[- ]old)\b)", re.IGNORECASE)
 
 
 _LIKE_RE = re.compile(r",\s*(?:just |a bit |rather )?like\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
@@ -652,6 +653,7 @@ _CHANGE_BY_RE = re.compile(r"\b(?:grown|grew|increased|decreased|shrunk|shrank|g
 
 def extract(text: str) -> Extraction:
     """Statements, measurements, comparisons and recommendations of a report or its rewrite."""
+    text = _CAPITALS_LABEL_RE.sub(r"\1:\n", text or "")
     sentences = split_sentences(text)
     result = Extraction(sentences=sentences)
     asides = _aside_sentences(sentences)

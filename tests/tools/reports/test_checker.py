@@ -592,6 +592,7 @@ def fidelity(original: str, rewrite: str, embeddings: bool = False) -> set[str]:
     ("Periapical lucency at tooth 26.", "There is a dark area around the root of tooth 26."),
     # a capitals label before a dash is a heading; "not even" after a dash keeps denying
     ("No pneumothorax.", "AIR LEAK – There is no collapsed lung (no pneumothorax)."),
+    ("No pneumothorax.", "AIR LEAK – there is no collapsed lung."),
     ("No intracranial haemorrhage; no microhaemorrhages.", "There is no bleeding in the brain - not even the tiny spots of "
      "old bleeding."),
     # a bone "which often breaks when an ankle rolls" is intact; "has become smaller" compares with before
@@ -723,6 +724,12 @@ def test_lay_wording_of_the_same_facts_is_not_flagged(original: str, rewrite: st
     ("Degenerative disc disease at L4-5.", "The discs show wear at L4-5. The L4 bone has also slipped forward a little "
      "on the L5 bone below it.", "addition"),
     ("No soft tissue mass to suggest recurrence.", "There is a lump, a sign that the cancer has come back.", "negation"),
+    # "has left" before a body part is still a side; fluid by the lungs is no fluid round the heart;
+    # a catheter's size in French is no patient's sex
+    ("Right lower lobe consolidation.", "The patient has left lower lobe pneumonia.", "laterality"),
+    ("Small bilateral pleural effusions.", "There is fluid around the lungs and strain on the heart.", "addition"),
+    ("8 F drain in the right pleural space with a small residual pneumothorax.", "There is a thin tube in the right side "
+     "of the chest.", "omission"),
 ])
 def test_new_findings_and_flips_in_lay_wording_are_flagged(original: str, rewrite: str, expected: str) -> None:
     assert expected in fidelity(original, rewrite)
