@@ -167,9 +167,8 @@ class Extraction:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items; headings such as "FINDINGS:" or "AIR LEAK –" are split from what follows."""
-    text = _CAPITALS_LABEL_RE.sub(r"\1:\n", text or "")
-    parts = [p.strip(" \t-•*") for p in _SENTENCE_RE.split(text)]
+    """Sentences and list items; headings such as "FINDINGS:" are split from what follows."""
+    parts = [p.strip(" \t-•*") for p in _SENTENCE_RE.split(text or "")]
     out = []
     for part in parts:
         while len(part) > MAX_SENTENCE_CHARS:  # run-on text: bounded pieces keep the scan linear
@@ -442,6 +441,11 @@ _CONTEXT_HEADING_RE = re.compile(r"^(?:" + _HISTORY_LABELS + "|" + _WHY_SCAN + r
 
 _HISTORY_LABEL_RE = re.compile(r"^(?:" + _HISTORY_LABELS + r")\s*:", re.IGNORECASE)
 
+# "22M, cough and fever x 5 days.": a line opening with the patient's age and sex is the history,
+# label or not (its own sentence only: the findings may follow on the same line).
+_AGE_SEX_OPENER_RE = re.compile(r"^\W*\d{1,3}(?:(?-i:[MF])(?=[,:]|\s+(?:with|presenting|presents|complaining|c/o)\b)|"
+                                r"\s*(?:yo|y/o|-?years?[- ]old|-?yr[- ]old)\b)", re.IGNORECASE)
+
 
 def _history_sentences(text: str, sentences: list[str]) -> set[int]:
     """Sentences that tell why the scan was done: a "History:" line to its end ("History: 82F,
@@ -461,11 +465,6 @@ def _history_sentences(text: str, sentences: list[str]) -> set[int]:
         position = start + len(sentence)
     return out | {i for i, sentence in enumerate(sentences) if _AGE_SEX_OPENER_RE.match(sentence)}
 
-
-# "22M, cough and fever x 5 days.": a line opening with the patient's age and sex is the history,
-# label or not (its own sentence only: the findings may follow on the same line).
-_AGE_SEX_OPENER_RE = re.compile(r"^\W*\d{1,3}(?:(?-i:[MF])(?=[,:]|\s+(?:with|presenting|presents|complaining|c/o)\b)|"
-                                r"\s*(?:yo|y/o|-?years?[- ]old|-?yr[- ]old)\b)", re.IGNORECASE)
 
 
 _LIKE_RE = re.compile(r",\s*(?:just |a bit |rather )?like\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
@@ -653,11 +652,11 @@ _CHANGE_BY_RE = re.compile(r"\b(?:grown|grew|increased|decreased|shrunk|shrank|g
 
 def extract(text: str) -> Extraction:
     """Statements, measurements, comparisons and recommendations of a report or its rewrite."""
-    text = _CAPITALS_LABEL_RE.sub(r"\1:\n", text or "")
+    text = _CAPITALS_LABEL_RE.sub(r"\1:\n", text or "")  # a capitals label on its own line, as a heading
     sentences = split_sentences(text)
     result = Extraction(sentences=sentences)
     asides = _aside_sentences(sentences)
-    history_lines = _history_sentences(text or "", sentences)
+    history_lines = _history_sentences(text, sentences)
     for index, sentence in enumerate(sentences):
         found = lexicon.find_findings(sentence)
         absent_words = [a for a in _absence_mentions(sentence)
@@ -732,12 +731,12 @@ def extract(text: str) -> Extraction:
         if _RECOMMEND_RE.search(sentence) and index not in history_lines:  # "History: routine follow-up"
             result.recommendations.append(sentence)
     _hedge_glosses(result.statements)
-    _bare_effusions_of_joints(text or "", result.statements)
+    _bare_effusions_of_joints(text, result.statements)
     result.statements = _without_places(result.statements)
     _name_lay_words_by_their_gloss(result.statements)
     _glosses_share_stance(result.statements)
     _deny_modifiers_only(result.statements)
     result.measurements = extract_measurements(text)
-    named = lexicon.find_sides(text or "")
+    named = lexicon.find_sides(text)
     result.all_sides = frozenset().union(*(side for _, side in named)) if named else frozenset()
     return result
